@@ -1,0 +1,52 @@
+/*
+ * fsutil: file-system operations the agent relies on to never leave a file
+ * half-written or to step outside a directory it was given.
+ */
+#ifndef CDAGENT_FSUTIL_H
+#define CDAGENT_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/*
+ * Replace path with data atomically: write a temporary file in the same
+ * directory, fsync it, give it mode, rename it over path, fsync the
+ * directory.  On failure path is untouched and no temporary file remains.
+ */
+int fsutil_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, struct err *err);
+
+/*
+ * Create path and any missing parents.  Directories this call creates get
+ * exactly mode (whatever the umask); existing ones are left alone.  A
+ * component that exists and is not a directory is an error naming it.
+ */
+int fsutil_mkdir_p(const char *path, mode_t mode, struct err *err);
+
+/*
+ * Join root and the relative path rel into *out (free with free()), refusing
+ * with E_UNSAFE a rel that is absolute, has a ".." component, or resolves
+ * through a symbolic link (at any depth, the last component included) to a
+ * place outside root.  Symlinks that stay inside root are allowed.  Empty
+ * and "." components are dropped; rel "" or "." yields root itself.
+ */
+int fsutil_join_safe(
+    const char *root, const char *rel, char **out, struct err *err);
+
+/*
+ * Remove path and everything below it.  Symbolic links are removed, never
+ * followed, and the walk never leaves path's file system tree even if an
+ * entry is swapped for a link while it runs.  A missing path is success.
+ */
+int fsutil_rm_rf(const char *path, struct err *err);
+
+/*
+ * Read a whole regular file of at most max bytes into a NUL-terminated
+ * buffer (free with free()); *len_out gets the length without the NUL.
+ */
+int fsutil_read_file(
+    const char *path, size_t max, char **out, size_t *len_out, struct err *err);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * cdagent: argv to subcommand.  The only file that exits.
+ *
+ *   cdagent version              agent and library versions
+ *   cdagent config [-c FILE]     the effective configuration
+ *   cdagent help                 usage
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "crypto.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "unpack.h"
+#include "ytree.h"
+
+#define EXIT_USAGE 2
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+	const char *summary;
+};
+
+static int cmd_version(int argc, char **argv);
+static int cmd_config(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct subcommand subcommands[] = {
+	{ "version", cmd_version, "version",
+	    "print the agent version and the linked libraries' versions" },
+	{ "config", cmd_config, "config [-c FILE]",
+	    "check the configuration and print every key's effective value" },
+	{ "help", cmd_help, "help [COMMAND]", "show this help or a command's" },
+};
+
+#define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void
+print_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+	    "usage: cdagent COMMAND [OPTIONS]\n\n"
+	    "A host deployment agent, compatible with AWS CodeDeploy's "
+	    "agent.\n\nCommands:\n");
+	for (i = 0; i < NSUBCOMMANDS; i++)
+		fprintf(out, "  %-22s %s\n", subcommands[i].synopsis,
+		    subcommands[i].summary);
+	fprintf(out,
+	    "\nRun 'cdagent COMMAND --help' for a command's "
+	    "options.\n");
+}
+
+/* A bad option or argument: say what is wrong and how to get help. */
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cdagent: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (command != NULL)
+		fprintf(stderr, "Try 'cdagent %s --help'.\n", command);
+	else
+		print_usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * getopt_long with the house conventions: -h/--help print help and return 0
+ * through *done; an unknown option or missing argument is a usage error.
+ * Returns the option, -1 at the end, or '?' after printing the error.
+ */
+static int
+next_option(int argc, char **argv, const char *command, const char *optstring,
+    const struct option *longopts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, optstring, longopts, NULL);
+	if (c == '?') {
+		if (optopt != 0 && strchr(optstring, optopt) != NULL)
+			usage_error(
+			    command, "option -%c needs an argument", optopt);
+		else if (optopt != 0)
+			usage_error(command, "unknown option -%c", optopt);
+		else
+			usage_error(
+			    command, "unknown option %s", argv[optind - 1]);
+	} else if (c == ':') {
+		usage_error(
+		    command, "option %s needs an argument", argv[optind - 1]);
+		c = '?';
+	}
+	return c;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = next_option(argc, argv, "version", "+h", longopts)) != -1) {
+		if (c == 'h') {
+			printf("usage: cdagent version\n\n"
+			       "Print the agent version and the versions of "
+			       "the libraries it runs with.\n");
+			return 0;
+		}
+		return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return usage_error(
+		    "version", "unexpected argument '%s'", argv[optind]);
+	printf("cdagent %s\n", PACKAGE_VERSION);
+	printf("  %s\n", http_lib_version());
+	printf("  %s\n", crypto_lib_version());
+	printf("  %s\n", unpack_lib_version());
+	printf("  libyaml %s\n", ytree_lib_version());
+	printf("  %s\n", json_lib_version());
+	printf("  %s\n", log_lib_version());
+	return 0;
+}
+
+/* Print a configuration's diagnostics: warnings always, errors if asked. */
+static void
+print_diags(const struct cfg_diag *diags, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "cdagent: %s: %s\n",
+		    diags[i].is_error ? "error" : "warning", diags[i].msg);
+}
+
+static int
+cmd_config(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "config_file", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err err = ERR_INIT;
+	struct cfg *cfg = NULL;
+	struct cfg_onprem *onprem = NULL;
+	const char *path = NULL;
+	int c, ret = 1;
+
+	while (
+	    (c = next_option(argc, argv, "config", "+:c:h", longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			printf("usage: cdagent config [-c FILE]\n\n"
+			       "Read the agent configuration, report every "
+			       "problem with its file and line,\n"
+			       "and print each key's effective value "
+			       "(defaults included).\n\n"
+			       "  -c, --config-file FILE  the file to read "
+			       "(default %s,\n"
+			       "                          else %s, else "
+			       "built-in defaults)\n",
+			    CFG_DEFAULT_PATH, CFG_LEGACY_PATH);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(
+		    "config", "unexpected argument '%s'", argv[optind]);
+
+	cfg = cfg_new();
+	if (path == NULL)
+		path = cfg_default_path();
+	if (path != NULL && cfg_load_file(cfg, path, &err) < 0) {
+		print_diags(cfg->diags, cfg->ndiags);
+		goto out;
+	}
+	print_diags(cfg->diags, cfg->ndiags);
+	if (cfg_check_fips(cfg, getenv("AWS_REGION"), &err) < 0) {
+		fprintf(stderr, "cdagent: error: %s\n", err.msg);
+		goto out;
+	}
+	if (cfg_onprem_load(cfg->on_premises_config_file, &onprem, &err) < 0) {
+		fprintf(stderr, "cdagent: error: %s\n", err.msg);
+		goto out;
+	}
+	if (onprem != NULL) {
+		print_diags(onprem->diags, onprem->ndiags);
+		if (cfg_check_fips(cfg, onprem->region, &err) < 0) {
+			fprintf(stderr, "cdagent: error: %s\n", err.msg);
+			goto out;
+		}
+	}
+	cfg_print(cfg, stdout);
+	if (onprem != NULL)
+		cfg_onprem_print(onprem, stdout);
+	ret = 0;
+out:
+	cfg_onprem_free(onprem);
+	cfg_free(cfg);
+	return ret;
+}
+
+static const struct subcommand *
+find_subcommand(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSUBCOMMANDS; i++)
+		if (strcmp(subcommands[i].name, name) == 0)
+			return &subcommands[i];
+	return NULL;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct subcommand *sub;
+	static char help_opt[] = "--help";
+	char *help_argv[] = { NULL, help_opt, NULL };
+
+	if (argc > 2)
+		return usage_error("help", "unexpected argument '%s'", argv[2]);
+	if (argc < 2) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		printf("usage: cdagent help [COMMAND]\n\n"
+		       "Show the list of commands, or COMMAND's options.\n");
+		return 0;
+	}
+	sub = find_subcommand(argv[1]);
+	if (sub == NULL)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	help_argv[0] = argv[1];
+	optind = 0;
+	return sub->run(2, help_argv);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct subcommand *sub;
+
+	if (argc < 2)
+		return usage_error(NULL, "a command is required");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(1, argv);
+	sub = find_subcommand(argv[1]);
+	if (sub == NULL)
+		return usage_error(NULL,
+		    argv[1][0] == '-' ? "unknown option '%s'"
+				      : "unknown command '%s'",
+		    argv[1]);
+	optind = 0; /* glibc: restart getopt for the subcommand's arguments */
+	return sub->run(argc - 1, argv + 1);
+}

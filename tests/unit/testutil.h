@@ -1,0 +1,65 @@
+/* Helpers shared by the unit tests: scratch directories and small files. */
+#ifndef CDAGENT_TESTUTIL_H
+#define CDAGENT_TESTUTIL_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "xalloc.h"
+
+/* A fresh directory under $TMPDIR (or /tmp); remove with tu_rmdir(). */
+static inline char *
+tu_mkdtemp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = xasprintf("%s/cdagent-test.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+
+	if (mkdtemp(path) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	return path;
+}
+
+static inline void
+tu_rmdir(char *path)
+{
+	struct err err = ERR_INIT;
+
+	if (path != NULL && fsutil_rm_rf(path, &err) < 0)
+		fprintf(stderr, "cleanup: %s\n", err.msg);
+	free(path);
+}
+
+/* Write text to dir/name (creating it); returns the full path. */
+static inline char *
+tu_write(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		perror(path);
+		abort();
+	}
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Whether path exists without following a final symlink. */
+static inline int
+tu_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+#endif
