@@ -1,0 +1,1179 @@
+/*
+ * install: plan the Install step completely, check it, then carry it out.
+ *
+ * Planning follows v1 §7.2-7.3 instruction by instruction (so install.json
+ * and the cleanup file read as v1's do), but decides "does this target
+ * exist" as it will be after the previous install's files are removed,
+ * instead of removing them first (v1 bug 23).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "install.h"
+#include "json.h"
+#include "log.h"
+#include "proc.h"
+#include "state.h"
+#include "strmap.h"
+#include "xalloc.h"
+
+/* Implemented in install-acl.c, the only includer of <sys/acl.h>. */
+int install_acl_apply(const char *path, const struct appspec_ace *acls,
+    size_t nacls, struct err *err);
+
+#define INSTALL_DIR_MODE 0755
+#define INSTALL_COPY_BUFFER (128 * 1024)
+#define INSTALL_MAX_CLEANUP (64 * 1024 * 1024)
+
+enum instr_type {
+	INSTR_COPY,
+	INSTR_MKDIR,
+	INSTR_CHMOD,
+	INSTR_SETFACL,
+	INSTR_SEMANAGE,
+	INSTR_CHOWN,
+};
+
+struct instr {
+	enum instr_type type;
+	char *source; /* copy */
+	char *path;   /* copy destination, mkdir, or permission target */
+	const struct appspec_permission *perm;
+	int preexisting; /* copy over a file that was there before us */
+	uid_t uid;	 /* chown; (uid_t)-1 unchanged */
+	gid_t gid;
+};
+
+/* Map values for plan.targets: index * 2, plus 1 for a mkdir. */
+#define TARGET_IS_MKDIR(v) (((v)&1) != 0)
+#define TARGET_INDEX(v) ((size_t)((v) >> 1))
+
+struct plan {
+	const struct install_opts *opts;
+	enum appspec_feb feb;
+	struct instr *v;
+	size_t n, cap;
+	struct strmap targets;	 /* copy and mkdir targets */
+	struct strmap permitted; /* paths that already got permissions */
+	struct strmap old;	 /* paths the previous install created */
+	struct strmap writable;	 /* directories checked for writing */
+	char **old_list;	 /* the previous cleanup file, in order */
+	size_t nold;
+	int selinux;
+	char *copy_buf; /* INSTALL_COPY_BUFFER bytes, when needed */
+	struct install_stats stats;
+};
+
+static void
+plan_clear(struct plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++) {
+		free(plan->v[i].source);
+		free(plan->v[i].path);
+	}
+	free(plan->v);
+	for (i = 0; i < plan->nold; i++)
+		free(plan->old_list[i]);
+	free(plan->old_list);
+	free(plan->copy_buf);
+	strmap_clear(&plan->targets);
+	strmap_clear(&plan->permitted);
+	strmap_clear(&plan->old);
+	strmap_clear(&plan->writable);
+}
+
+static struct instr *
+plan_add(struct plan *plan, enum instr_type type, char *path)
+{
+	struct instr *in;
+
+	if (plan->n == plan->cap) {
+		plan->cap = plan->cap == 0 ? 64 : plan->cap * 2;
+		plan->v = xreallocarray(plan->v, plan->cap, sizeof(*plan->v));
+	}
+	in = &plan->v[plan->n++];
+	memset(in, 0, sizeof(*in));
+	in->type = type;
+	in->path = path;
+	in->uid = (uid_t)-1;
+	in->gid = (gid_t)-1;
+	return in;
+}
+
+/* Whether SELinux is enabled on this host (selinuxfs is mounted). */
+static int
+selinux_enabled(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+/*
+ * Normalise a destination like Ruby's expand_path against "/": absolute,
+ * "." and empty components dropped, ".." collapsed, no trailing slash.
+ */
+static char *
+normalise(const char *path)
+{
+	char *out = xmalloc(strlen(path) + 2);
+	size_t len = 0;
+	const char *p = path;
+
+	out[0] = '\0';
+	while (*p != '\0') {
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		clen = strcspn(p, "/");
+		if (clen == 0)
+			break;
+		if (clen == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else {
+			out[len++] = '/';
+			memcpy(out + len, p, clen);
+			len += clen;
+		}
+		out[len] = '\0';
+		p += clen;
+	}
+	if (len == 0) {
+		out[0] = '/';
+		out[1] = '\0';
+	}
+	return out;
+}
+
+static char *
+parent_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+static char *
+join(const char *dir, const char *name)
+{
+	if (strcmp(dir, "/") == 0)
+		return xasprintf("/%s", name);
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* Whether a directory from the previous install keeps any entry. */
+static int
+old_dir_keeps_entries(struct plan *plan, const char *dir_path)
+{
+	DIR *dir = opendir(dir_path);
+	struct dirent *de;
+	int keeps = 0;
+
+	if (dir == NULL)
+		return 0;
+	while (!keeps && (de = readdir(dir)) != NULL) {
+		struct stat st;
+		char *child;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		child = join(dir_path, de->d_name);
+		if (!strmap_get(&plan->old, child, NULL))
+			keeps = 1;
+		else if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			keeps = old_dir_keeps_entries(plan, child);
+		free(child);
+	}
+	closedir(dir);
+	return keeps;
+}
+
+/*
+ * Whether path will exist when this install runs: planned targets exist;
+ * otherwise the disk decides (following symlinks: a dangling one is
+ * absent, as in v1), except that files the previous install created will
+ * be gone, and so will its directories that end up empty.  *is_dir says
+ * whether it is (or will be) a directory.
+ */
+static int
+will_exist(struct plan *plan, const char *path, int *is_dir)
+{
+	struct stat st;
+	long v;
+
+	if (strmap_get(&plan->targets, path, &v)) {
+		*is_dir = TARGET_IS_MKDIR(v);
+		return 1;
+	}
+	if (stat(path, &st) < 0)
+		return 0;
+	*is_dir = S_ISDIR(st.st_mode);
+	if (strmap_get(&plan->old, path, NULL))
+		return *is_dir && old_dir_keeps_entries(plan, path);
+	return 1;
+}
+
+/* Check once per directory that this install can create entries in it. */
+static int
+check_writable(struct plan *plan, const char *dir, struct err *err)
+{
+	if (strmap_get(&plan->writable, dir, NULL))
+		return 0;
+	if (access(dir, W_OK | X_OK) < 0)
+		return err_sys(err, "cannot install into %s", dir);
+	strmap_put(&plan->writable, dir, 1);
+	return 0;
+}
+
+static int
+add_mkdir(struct plan *plan, const char *dir, struct err *err)
+{
+	long v;
+
+	if (strmap_get(&plan->targets, dir, &v)) {
+		if (TARGET_IS_MKDIR(v))
+			return 0; /* duplicate mkdirs are merged */
+		return err_set(err, E_INVALID,
+		    "%s is both a file copied from %s and a directory to "
+		    "create; change the files section of %s",
+		    dir, plan->v[TARGET_INDEX(v)].source,
+		    plan->opts->appspec->path);
+	}
+	strmap_put(&plan->targets, dir, (long)plan->n * 2 + 1);
+	plan_add(plan, INSTR_MKDIR, xstrdup(dir));
+	return 0;
+}
+
+/*
+ * Plan mkdirs for the missing ancestors of path, outermost first, and check
+ * that the deepest existing one is a writable directory.
+ */
+static int
+ensure_parents(struct plan *plan, const char *path, struct err *err)
+{
+	char **missing = NULL;
+	size_t nmissing = 0, i;
+	char *dir = parent_of(path);
+	int is_dir = 0, ret = -1;
+
+	while (!will_exist(plan, dir, &is_dir)) {
+		char *up;
+
+		missing =
+		    xreallocarray(missing, nmissing + 1, sizeof(*missing));
+		missing[nmissing++] = dir;
+		up = parent_of(dir);
+		dir = up;
+	}
+	if (!is_dir) {
+		err_set(err, E_INVALID,
+		    "cannot install %s: %s is a file, not a directory", path,
+		    dir);
+		goto out;
+	}
+	if (!strmap_get(&plan->targets, dir, NULL) &&
+	    check_writable(plan, dir, err) < 0)
+		goto out;
+	for (i = nmissing; i-- > 0;)
+		if (add_mkdir(plan, missing[i], err) < 0)
+			goto out;
+	ret = 0;
+out:
+	for (i = 0; i < nmissing; i++)
+		free(missing[i]);
+	free(missing);
+	free(dir);
+	return ret;
+}
+
+/* Plan one file (or symlink) copy per v1 §7.2's file-exists rules. */
+static int
+plan_copy(
+    struct plan *plan, const char *src, const char *target, struct err *err)
+{
+	int is_dir = 0, exists, preexisting;
+	struct instr *in;
+	long v;
+
+	if (strchr(target, '\n') != NULL)
+		return err_set(err, E_INVALID,
+		    "cannot install '%s': file names with newlines are not "
+		    "supported",
+		    target);
+	if (strmap_get(&plan->targets, target, &v)) {
+		if (TARGET_IS_MKDIR(v))
+			return err_set(err, E_INVALID,
+			    "%s is both a directory to create and a file "
+			    "copied from %s; change the files section of %s",
+			    target, src, plan->opts->appspec->path);
+		return err_set(err, E_INVALID,
+		    "%s would be installed twice, from %s and from %s; "
+		    "change the files section of %s",
+		    target, plan->v[TARGET_INDEX(v)].source, src,
+		    plan->opts->appspec->path);
+	}
+	exists = will_exist(plan, target, &is_dir);
+	if (exists && is_dir)
+		return err_set(err, E_EXISTS,
+		    "cannot install %s over the directory %s; remove the "
+		    "directory or change the destination",
+		    src, target);
+	if (exists) {
+		switch (plan->feb) {
+		case APPSPEC_FEB_DISALLOW:
+			return err_set(err, E_EXISTS,
+			    "The deployment failed because a specified file "
+			    "already exists at this location: %s (the file "
+			    "exists behaviour is DISALLOW; use OVERWRITE or "
+			    "RETAIN to replace or keep it)",
+			    target);
+		case APPSPEC_FEB_RETAIN:
+			plan->stats.retained++;
+			return 0;
+		case APPSPEC_FEB_OVERWRITE:
+			break;
+		default:
+			return err_set(err, E_INVALID,
+			    "a file already exists at %s and the file exists "
+			    "behaviour is not one of DISALLOW, OVERWRITE, "
+			    "RETAIN",
+			    target);
+		}
+	}
+	preexisting = exists && !strmap_get(&plan->old, target, NULL);
+	if (!strmap_get(&plan->targets, target, NULL)) {
+		char *dir = parent_of(target);
+		int r = 0;
+
+		if (!strmap_get(&plan->targets, dir, NULL))
+			r = check_writable(plan, dir, err);
+		free(dir);
+		if (r < 0)
+			return -1;
+	}
+	strmap_put(&plan->targets, target, (long)plan->n * 2);
+	in = plan_add(plan, INSTR_COPY, xstrdup(target));
+	in->source = xstrdup(src);
+	in->preexisting = preexisting;
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Plan a directory's contents, recursively; symlinks are copied as links. */
+static int
+plan_dir(struct plan *plan, const char *src, const char *dst, unsigned depth,
+    struct err *err)
+{
+	char **names = NULL;
+	size_t nnames = 0, i;
+	struct dirent *de;
+	DIR *dir = NULL;
+	int is_dir = 0, ret = -1;
+
+	if (depth > 256)
+		return err_set(err, E_LIMIT, "%s is nested too deeply", src);
+	if (!will_exist(plan, dst, &is_dir)) {
+		if (add_mkdir(plan, dst, err) < 0)
+			return -1;
+	} else if (!is_dir) {
+		return err_set(err, E_EXISTS,
+		    "cannot install the directory %s over the file %s", src,
+		    dst);
+	}
+	dir = opendir(src);
+	if (dir == NULL)
+		return err_sys(err, "cannot read %s", src);
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		names = xreallocarray(names, nnames + 1, sizeof(*names));
+		names[nnames++] = xstrdup(de->d_name);
+	}
+	closedir(dir);
+	qsort(names, nnames, sizeof(*names), by_name);
+	for (i = 0; i < nnames; i++) {
+		char *child_src = join(src, names[i]);
+		char *child_dst = join(dst, names[i]);
+		struct stat st;
+		int r;
+
+		if (lstat(child_src, &st) < 0)
+			r = err_sys(err, "cannot read %s", child_src);
+		else if (S_ISDIR(st.st_mode))
+			r = plan_dir(
+			    plan, child_src, child_dst, depth + 1, err);
+		else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+			r = plan_copy(plan, child_src, child_dst, err);
+		else
+			r = err_set(err, E_UNSAFE,
+			    "%s is not a regular file, directory or symlink",
+			    child_src);
+		free(child_src);
+		free(child_dst);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+/* Plan one entry of the appspec's files section. */
+static int
+plan_file_entry(
+    struct plan *plan, const struct appspec_file *file, struct err *err)
+{
+	const char *archive = plan->opts->archive_dir;
+	const char *source = file->source;
+	char *src = NULL, *dest = NULL, *target = NULL;
+	struct stat st;
+	int ret = -1;
+
+	while (*source == '/')
+		source++; /* "/" means the whole revision */
+	if (fsutil_join_safe(archive, source, &src, err) < 0) {
+		err_prefix(err, "%s:%u: files source",
+		    plan->opts->appspec->path, file->line);
+		goto out;
+	}
+	if (file->destination[0] != '/')
+		log_warn("%s:%u: destination '%s' is relative; installing "
+			 "under / (as AWS's agent does under systemd)",
+		    plan->opts->appspec->path, file->line, file->destination);
+	dest = normalise(file->destination);
+	if (stat(src, &st) < 0) {
+		err_set(err, E_NOTFOUND,
+		    "%s:%u: files source '%s' does not exist in the revision "
+		    "(%s)",
+		    plan->opts->appspec->path, file->line, file->source, src);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (ensure_parents(plan, dest, err) < 0 ||
+		    plan_dir(plan, src, dest, 0, err) < 0)
+			goto out;
+	} else {
+		target = join(dest, base_of(src));
+		if (ensure_parents(plan, target, err) < 0 ||
+		    plan_copy(plan, src, target, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(src);
+	free(dest);
+	free(target);
+	return ret;
+}
+
+static int
+has_default_ace(const struct appspec_permission *perm)
+{
+	size_t i;
+
+	for (i = 0; i < perm->nacls; i++)
+		if (perm->acls[i].is_default)
+			return 1;
+	return 0;
+}
+
+/* Plan chmod, setfacl, semanage, chown for one path (v1's order). */
+static int
+plan_set_permissions(struct plan *plan, const char *path,
+    const struct appspec_permission *perm, int is_file, struct err *err)
+{
+	struct instr *in;
+
+	if (strmap_get(&plan->permitted, path, NULL))
+		return err_set(err, E_INVALID,
+		    "%s:%u: permissions for %s are set twice; the permissions "
+		    "entries overlap",
+		    plan->opts->appspec->path, perm->line, path);
+	if (is_file && has_default_ace(perm))
+		return err_set(err, E_INVALID,
+		    "%s:%u: default ACL entries cannot apply to the file %s",
+		    plan->opts->appspec->path, perm->line, path);
+	strmap_put(&plan->permitted, path, 1);
+	if (perm->has_mode)
+		plan_add(plan, INSTR_CHMOD, xstrdup(path))->perm = perm;
+	if (perm->nacls > 0)
+		plan_add(plan, INSTR_SETFACL, xstrdup(path))->perm = perm;
+	if (perm->has_context)
+		plan_add(plan, INSTR_SEMANAGE, xstrdup(path))->perm = perm;
+	if (perm->owner != NULL || perm->group != NULL) {
+		in = plan_add(plan, INSTR_CHOWN, xstrdup(path));
+		in->perm = perm;
+		if (perm->owner != NULL) {
+			struct passwd *pw = getpwnam(perm->owner);
+
+			if (pw == NULL)
+				return err_set(err, E_NOTFOUND,
+				    "%s:%u: owner '%s' is not a user on this "
+				    "host",
+				    plan->opts->appspec->path, perm->line,
+				    perm->owner);
+			in->uid = pw->pw_uid;
+		}
+		if (perm->group != NULL) {
+			struct group *gr = getgrnam(perm->group);
+
+			if (gr == NULL)
+				return err_set(err, E_NOTFOUND,
+				    "%s:%u: group '%s' is not a group on this "
+				    "host",
+				    plan->opts->appspec->path, perm->line,
+				    perm->group);
+			in->gid = gr->gr_gid;
+		}
+	}
+	plan->stats.permissions++;
+	return 0;
+}
+
+/* Whether rel (below the object) is matched by the permission (v1 §7.3). */
+static int
+permission_matches(const struct appspec_permission *perm, const char *rel)
+{
+	size_t i;
+
+	if (strcmp(perm->pattern, "**") != 0 &&
+	    !appspec_glob_match(perm->pattern, rel))
+		return 0;
+	for (i = 0; i < perm->nexcept; i++)
+		if (appspec_glob_match(perm->except[i], rel))
+			return 0;
+	return 1;
+}
+
+/* Plan one entry of the appspec's permissions section. */
+static int
+plan_permission(
+    struct plan *plan, const struct appspec_permission *perm, struct err *err)
+{
+	char *object = normalise(perm->object);
+	size_t olen = strlen(object), i, count = plan->n;
+	struct stat st;
+	int ret = -1, pass;
+	long v;
+
+	if (strmap_get(&plan->targets, object, &v) && !TARGET_IS_MKDIR(v)) {
+		if (perm->types & APPSPEC_TYPE_FILE) {
+			if (strcmp(perm->pattern, "**") != 0 ||
+			    perm->nexcept > 0) {
+				err_set(err, E_INVALID,
+				    "%s:%u: %s is a file: its permissions "
+				    "cannot have a pattern or except",
+				    plan->opts->appspec->path, perm->line,
+				    object);
+				goto out;
+			}
+			if (plan_set_permissions(plan, object, perm, 1, err) <
+			    0)
+				goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (!strmap_get(&plan->targets, object, NULL) &&
+	    !(stat(object, &st) == 0 && S_ISDIR(st.st_mode))) {
+		ret = 0; /* v1 ignores a permission for anything else */
+		goto out;
+	}
+	/* copy targets first, then mkdir targets, each in plan order */
+	for (pass = 0; pass < 2; pass++) {
+		enum instr_type want = pass == 0 ? INSTR_COPY : INSTR_MKDIR;
+		unsigned type =
+		    pass == 0 ? APPSPEC_TYPE_FILE : APPSPEC_TYPE_DIRECTORY;
+
+		if (!(perm->types & type))
+			continue;
+		for (i = 0; i < count; i++) {
+			const char *path = plan->v[i].path;
+			const char *rel;
+
+			if (plan->v[i].type != want)
+				continue;
+			if (strcmp(object, "/") == 0)
+				rel = path + 1;
+			else if (strncmp(path, object, olen) == 0 &&
+			    path[olen] == '/')
+				rel = path + olen + 1;
+			else
+				continue;
+			if (*rel == '\0' || !permission_matches(perm, rel))
+				continue;
+			if (plan_set_permissions(
+				plan, path, perm, pass == 0, err) < 0)
+				goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(object);
+	return ret;
+}
+
+/* Read the previous install's cleanup file (v1 parse rules, bug 29 fixed). */
+static int
+load_old_cleanup(struct plan *plan, const char *path, struct err *err)
+{
+	struct err read_err = ERR_INIT;
+	char *text = NULL, *line, *nl;
+	size_t len = 0;
+
+	if (fsutil_read_file(
+		path, INSTALL_MAX_CLEANUP, &text, &len, &read_err) < 0) {
+		if (read_err.code == E_NOTFOUND)
+			return 0;
+		*err = read_err;
+		return -1;
+	}
+	/* a last line without '\n' is a torn write: ignored, as v1 does */
+	line = text;
+	while ((nl = memchr(line, '\n', len - (size_t)(line - text))) != NULL) {
+		size_t llen = (size_t)(nl - line);
+
+		*nl = '\0';
+		if (llen > 0) {
+			plan->old_list = xreallocarray(plan->old_list,
+			    plan->nold + 1, sizeof(*plan->old_list));
+			/* "semanage\0<path>" lines: kept with a \001 mark */
+			if (llen > 9 && memcmp(line, "semanage", 9) == 0) {
+				plan->old_list[plan->nold++] =
+				    xasprintf("\001%s", line + 9);
+			} else {
+				plan->old_list[plan->nold++] = xstrdup(line);
+				strmap_put(&plan->old, line, 1);
+			}
+		}
+		line = nl + 1;
+	}
+	free(text);
+	return 0;
+}
+
+static struct json *
+instr_json(const struct instr *in)
+{
+	struct json *obj = json_object();
+	const struct appspec_permission *perm = in->perm;
+	struct json *list, *ctx;
+	size_t i;
+
+	switch (in->type) {
+	case INSTR_COPY:
+		json_set(obj, "type", json_string("copy"));
+		json_set(obj, "source", json_string(in->source));
+		json_set(obj, "destination", json_string(in->path));
+		break;
+	case INSTR_MKDIR:
+		json_set(obj, "type", json_string("mkdir"));
+		json_set(obj, "directory", json_string(in->path));
+		break;
+	case INSTR_CHMOD:
+		json_set(obj, "type", json_string("chmod"));
+		json_set(obj, "mode", json_string(perm->mode_text));
+		json_set(obj, "file", json_string(in->path));
+		break;
+	case INSTR_SETFACL:
+		json_set(obj, "type", json_string("setfacl"));
+		list = json_array();
+		for (i = 0; i < perm->nacls; i++) {
+			char *ace = appspec_ace_format(&perm->acls[i]);
+
+			json_push(list, json_string(ace));
+			free(ace);
+		}
+		json_set(obj, "acl", list);
+		json_set(obj, "file", json_string(in->path));
+		break;
+	case INSTR_SEMANAGE:
+		json_set(obj, "type", json_string("semanage"));
+		ctx = json_object();
+		json_set(ctx, "user", json_string(perm->context.user));
+		json_set(ctx, "role", json_null());
+		json_set(ctx, "type", json_string(perm->context.type));
+		json_set(ctx, "range", json_string(perm->context.range));
+		json_set(obj, "context", ctx);
+		json_set(obj, "file", json_string(in->path));
+		break;
+	case INSTR_CHOWN:
+		json_set(obj, "type", json_string("chown"));
+		json_set(obj, "owner", json_string(perm->owner));
+		json_set(obj, "group", json_string(perm->group));
+		json_set(obj, "file", json_string(in->path));
+		break;
+	}
+	return obj;
+}
+
+/* INSTR/<GID>-install.json, written before anything is executed (v1). */
+static int
+write_install_json(const struct plan *plan, struct err *err)
+{
+	struct json *doc = json_object(), *list = json_array();
+	char *text, *path;
+	size_t i;
+	int r;
+
+	for (i = 0; i < plan->n; i++)
+		json_push(list, instr_json(&plan->v[i]));
+	json_set(doc, "instructions", list);
+	text = json_print(doc);
+	json_free(doc);
+	path = state_instruction_path(
+	    plan->opts->root_dir, plan->opts->group_id, STATE_INSTALL_JSON);
+	r = fsutil_write_atomic(path, text, strlen(text), 0644, err);
+	free(path);
+	free(text);
+	return r;
+}
+
+/* Append one line to the cleanup file. */
+static int
+record(
+    int fd, const char *prefix, size_t plen, const char *path, struct err *err)
+{
+	size_t len = strlen(path);
+	char *line = xmalloc(plen + len + 1);
+	ssize_t n;
+
+	memcpy(line, prefix, plen);
+	memcpy(line + plen, path, len);
+	line[plen + len] = '\n';
+	n = write(fd, line, plen + len + 1);
+	free(line);
+	if (n != (ssize_t)(plen + len + 1))
+		return err_sys(err, "cannot write the cleanup file");
+	return 0;
+}
+
+/* Remove what the previous install created, newest first. */
+static int
+remove_old(struct plan *plan, struct err *err)
+{
+	size_t i;
+
+	for (i = plan->nold; i-- > 0;) {
+		const char *path = plan->old_list[i];
+		struct stat st;
+
+		if (path[0] == '\001') {
+			if (plan->selinux) {
+				const char *argv[] = { "semanage", "fcontext",
+					"-d", path + 1, NULL };
+				struct err ignored = ERR_INIT;
+
+				proc_run(argv, NULL, 0, &ignored);
+			}
+			continue;
+		}
+		/* what this install replaces or reuses stays until then */
+		if (strmap_get(&plan->targets, path, NULL))
+			continue;
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return err_sys(err, "cannot remove %s", path);
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (rmdir(path) < 0 && errno != ENOTEMPTY &&
+			    errno != EEXIST)
+				return err_sys(err, "cannot remove %s", path);
+		} else if (unlink(path) < 0 && errno != ENOENT) {
+			return err_sys(err, "cannot remove %s", path);
+		}
+		plan->stats.removed++;
+	}
+	return 0;
+}
+
+/* Copy a regular file's bytes from in_fd to out_fd. */
+static int
+copy_bytes(
+    struct plan *plan, int in_fd, int out_fd, const char *src, struct err *err)
+{
+	uint64_t *bytes = &plan->stats.bytes;
+	char *buf;
+	ssize_t n, w;
+
+	for (;;) {
+		n = copy_file_range(in_fd, NULL, out_fd, NULL, 1 << 30, 0);
+		if (n > 0) {
+			*bytes += (uint64_t)n;
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+		    errno != EOPNOTSUPP && errno != EBADF)
+			return err_sys(err, "cannot copy %s", src);
+		break;
+	}
+	if (plan->copy_buf == NULL)
+		plan->copy_buf = xmalloc(INSTALL_COPY_BUFFER);
+	buf = plan->copy_buf;
+	for (;;) {
+		char *p;
+
+		n = read(in_fd, buf, INSTALL_COPY_BUFFER);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(err, "cannot read %s", src);
+		if (n == 0)
+			return 0;
+		for (p = buf; n > 0; p += w, n -= w) {
+			w = write(out_fd, p, (size_t)n);
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w < 0)
+				return err_sys(
+				    err, "cannot write a copy of %s", src);
+			*bytes += (uint64_t)w;
+		}
+	}
+}
+
+/* A temporary name beside dst for the atomic replace. */
+static char *
+temp_name(const char *dst)
+{
+	char *dir = parent_of(dst);
+	char *tmp = xasprintf("%s/.%s.cdagent-%ld",
+	    strcmp(dir, "/") == 0 ? "" : dir, base_of(dst), (long)getpid());
+
+	free(dir);
+	return tmp;
+}
+
+/*
+ * Put a copy of src at dst atomically: build it under a temporary name in
+ * dst's directory, then rename it over dst.  Symlinks are copied as links;
+ * regular files keep their mode, times and (as root) owner.
+ */
+static int
+copy_atomic(
+    struct plan *plan, const char *src, const char *dst, struct err *err)
+{
+	char *tmp = temp_name(dst);
+	int in_fd = -1, out_fd = -1, ret = -1;
+	struct timespec times[2];
+	struct stat st;
+
+	if (lstat(src, &st) < 0) {
+		err_sys(err, "cannot read %s", src);
+		goto out;
+	}
+	unlink(tmp); /* left by a crash of this same pid: never ours now */
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+
+		if (n < 0) {
+			err_sys(err, "cannot read the link %s", src);
+			goto out;
+		}
+		target[n] = '\0';
+		if (symlink(target, tmp) < 0) {
+			err_sys(err, "cannot create the link %s", dst);
+			goto out;
+		}
+		if (geteuid() == 0 && lchown(tmp, st.st_uid, st.st_gid) < 0) {
+			err_sys(err, "cannot set the owner of %s", dst);
+			goto out;
+		}
+	} else {
+		in_fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in_fd < 0) {
+			err_sys(err, "cannot read %s", src);
+			goto out;
+		}
+		out_fd = open(tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out_fd < 0) {
+			err_sys(err, "cannot create %s", tmp);
+			goto out;
+		}
+		if (copy_bytes(plan, in_fd, out_fd, src, err) < 0)
+			goto out;
+		/* owner before mode: chown clears setuid bits */
+		if (geteuid() == 0 &&
+		    fchown(out_fd, st.st_uid, st.st_gid) < 0) {
+			err_sys(err, "cannot set the owner of %s", dst);
+			goto out;
+		}
+		if (fchmod(out_fd, st.st_mode & 07777) < 0) {
+			err_sys(err, "cannot set the mode of %s", dst);
+			goto out;
+		}
+		times[0] = st.st_atim;
+		times[1] = st.st_mtim;
+		futimens(out_fd, times);
+		if (close(out_fd) < 0) {
+			out_fd = -1;
+			err_sys(err, "cannot write %s", dst);
+			goto out;
+		}
+		out_fd = -1;
+	}
+	if (rename(tmp, dst) < 0) {
+		err_sys(err, "cannot put %s in place", dst);
+		goto out;
+	}
+	plan->stats.files++;
+	ret = 0;
+out:
+	if (in_fd >= 0)
+		close(in_fd);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+static int
+run_semanage(
+    const char *path, const struct appspec_context *ctx, struct err *err)
+{
+	const char *argv[12];
+	char *target = realpath(path, NULL);
+	size_t n = 0;
+	int ret = -1;
+
+	if (target == NULL)
+		return err_sys(err, "cannot resolve %s", path);
+	argv[n++] = "semanage";
+	argv[n++] = "fcontext";
+	argv[n++] = "-a";
+	if (ctx->user != NULL) {
+		argv[n++] = "-s";
+		argv[n++] = ctx->user;
+	}
+	argv[n++] = "-t";
+	argv[n++] = ctx->type;
+	if (ctx->range != NULL) {
+		argv[n++] = "-r";
+		argv[n++] = ctx->range;
+	}
+	argv[n++] = target;
+	argv[n] = NULL;
+	if (proc_run(argv, NULL, 0, err) < 0)
+		goto out;
+	{
+		const char *restore[] = { "restorecon", "-F", target, NULL };
+
+		if (proc_run(restore, NULL, 0, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(target);
+	return ret;
+}
+
+/* Carry out one planned instruction, recording what it creates. */
+static int
+execute(
+    struct plan *plan, const struct instr *in, int cleanup_fd, struct err *err)
+{
+	struct stat st;
+
+	switch (in->type) {
+	case INSTR_COPY:
+		if (!in->preexisting &&
+		    record(cleanup_fd, "", 0, in->path, err) < 0)
+			return -1;
+		return copy_atomic(plan, in->source, in->path, err);
+	case INSTR_MKDIR:
+		if (mkdir(in->path, INSTALL_DIR_MODE) < 0) {
+			if (errno != EEXIST || stat(in->path, &st) < 0 ||
+			    !S_ISDIR(st.st_mode))
+				return err_sys(err,
+				    "cannot create directory %s", in->path);
+		} else {
+			chmod(in->path, INSTALL_DIR_MODE);
+		}
+		plan->stats.dirs++;
+		return record(cleanup_fd, "", 0, in->path, err);
+	case INSTR_CHMOD:
+		if (lstat(in->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			log_warn(
+			    "not changing the mode of %s: it is a symbolic "
+			    "link",
+			    in->path);
+			return 0;
+		}
+		if (chmod(in->path, in->perm->mode) < 0)
+			return err_sys(err, "cannot set mode %s on %s",
+			    in->perm->mode_text, in->path);
+		return 0;
+	case INSTR_SETFACL:
+		if (lstat(in->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			log_warn("not setting an ACL on %s: it is a symbolic "
+				 "link",
+			    in->path);
+			return 0;
+		}
+		return install_acl_apply(
+		    in->path, in->perm->acls, in->perm->nacls, err);
+	case INSTR_SEMANAGE:
+		if (!plan->selinux) {
+			log_warn("SELinux is not enabled on this host; not "
+				 "setting the context %s on %s",
+			    in->perm->context.type, in->path);
+			return 0;
+		}
+		if (run_semanage(in->path, &in->perm->context, err) < 0)
+			return -1;
+		return record(cleanup_fd, "semanage\0", 9, in->path, err);
+	case INSTR_CHOWN:
+		if (fchownat(AT_FDCWD, in->path, in->uid, in->gid,
+			AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(
+			    err, "cannot change the owner of %s", in->path);
+		return 0;
+	}
+	return err_set(err, E_INTERNAL, "unknown install instruction");
+}
+
+/*
+ * After a failure at instruction done: the previous install's files that
+ * were left for this one to replace, and were not replaced yet, stay
+ * recorded so the next install still removes them.
+ */
+static void
+keep_unreplaced(struct plan *plan, size_t done, int cleanup_fd)
+{
+	struct err ignored = ERR_INIT;
+	size_t i;
+	long v;
+
+	for (i = 0; i < plan->nold; i++) {
+		const char *path = plan->old_list[i];
+
+		if (path[0] != '\001' && strmap_get(&plan->targets, path, &v) &&
+		    TARGET_INDEX(v) >= done)
+			record(cleanup_fd, "", 0, path, &ignored);
+	}
+}
+
+int
+install_run(const struct install_opts *opts, struct install_stats *stats,
+    struct err *err)
+{
+	struct plan plan;
+	const struct appspec *spec = opts->appspec;
+	char *instr_dir = NULL, *cleanup_path = NULL;
+	int cleanup_fd = -1, ret = -1;
+	size_t i = 0;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.opts = opts;
+	plan.feb = spec->file_exists_behavior != APPSPEC_FEB_UNSET
+	    ? spec->file_exists_behavior
+	    : opts->deployment_feb;
+	plan.selinux = selinux_enabled();
+	if (state_check_id(opts->group_id, "deployment group id", err) < 0)
+		goto out;
+	instr_dir = xasprintf("%s/%s", opts->root_dir, STATE_INSTRUCTIONS_DIR);
+	if (fsutil_mkdir_p(instr_dir, 0755, err) < 0)
+		goto out;
+	cleanup_path = state_instruction_path(
+	    opts->root_dir, opts->group_id, STATE_CLEANUP);
+	if (load_old_cleanup(&plan, cleanup_path, err) < 0)
+		goto out;
+
+	/* 1. plan and check everything; nothing on the host changes yet */
+	for (i = 0; i < spec->nfiles; i++)
+		if (plan_file_entry(&plan, &spec->files[i], err) < 0)
+			goto out;
+	for (i = 0; i < spec->npermissions; i++)
+		if (plan_permission(&plan, &spec->permissions[i], err) < 0)
+			goto out;
+	if (write_install_json(&plan, err) < 0)
+		goto out;
+
+	/* 2. remove what the previous install created and this one does not
+	 * replace */
+	if (remove_old(&plan, err) < 0)
+		goto out;
+
+	/* 3. carry out the plan, recording what it creates */
+	cleanup_fd = open(cleanup_path,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (cleanup_fd < 0) {
+		err_sys(err, "cannot write %s", cleanup_path);
+		goto out;
+	}
+	for (i = 0; i < plan.n; i++) {
+		if (execute(&plan, &plan.v[i], cleanup_fd, err) < 0)
+			goto out;
+		if (opts->progress != NULL && plan.v[i].type == INSTR_COPY &&
+		    (plan.stats.files % 256 == 0))
+			opts->progress(plan.stats.files, plan.stats.bytes,
+			    opts->progress_arg);
+	}
+	if (fdatasync(cleanup_fd) < 0) {
+		err_sys(err, "cannot write %s", cleanup_path);
+		goto out;
+	}
+	if (opts->progress != NULL)
+		opts->progress(
+		    plan.stats.files, plan.stats.bytes, opts->progress_arg);
+	ret = 0;
+out:
+	if (ret < 0 && cleanup_fd >= 0)
+		keep_unreplaced(&plan, i, cleanup_fd);
+	if (cleanup_fd >= 0)
+		close(cleanup_fd);
+	if (stats != NULL)
+		*stats = plan.stats;
+	plan_clear(&plan);
+	free(instr_dir);
+	free(cleanup_path);
+	return ret;
+}

@@ -1,0 +1,308 @@
+/* state: deployment-root paths, instruction files and revision retention. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "log.h"
+#include "state.h"
+#include "xalloc.h"
+
+#define STATE_DIR_MODE 0755
+#define STATE_FILE_MODE 0644
+#define STATE_MAX_INSTRUCTION 4096
+
+int
+state_check_id(const char *id, const char *what, struct err *err)
+{
+	if (id == NULL || id[0] == '\0')
+		return err_set(err, E_INVALID, "the %s is empty", what);
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
+	    strpbrk(id, "/\n\r") != NULL)
+		return err_set(err, E_UNSAFE,
+		    "the %s '%s' is not a safe directory name (no '/', "
+		    "newlines, '.' or '..')",
+		    what, id);
+	return 0;
+}
+
+char *
+state_droot(const char *root, const char *gid, const char *did, struct err *err)
+{
+	if (state_check_id(gid, "deployment group id", err) < 0 ||
+	    state_check_id(did, "deployment id", err) < 0)
+		return NULL;
+	return xasprintf("%s/%s/%s", root, gid, did);
+}
+
+char *
+state_instruction_path(const char *root, const char *gid, const char *suffix)
+{
+	return xasprintf(
+	    "%s/%s/%s%s", root, STATE_INSTRUCTIONS_DIR, gid, suffix);
+}
+
+int
+state_prepare_droot(const char *droot, struct err *err)
+{
+	struct timespec now;
+	struct stat st;
+	char *marker;
+	char stamp[32];
+	int r;
+
+	if (stat(droot, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (fsutil_mkdir_p(droot, STATE_DIR_MODE, err) < 0)
+		return -1;
+	/* when this deployment began, for retention's ordering */
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(stamp, sizeof(stamp), "%lld\n",
+	    (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	marker = xasprintf("%s/%s", droot, STATE_CREATED_MARKER);
+	r = fsutil_write_atomic(
+	    marker, stamp, strlen(stamp), STATE_FILE_MODE, err);
+	free(marker);
+	return r;
+}
+
+/* Write an instruction file atomically, creating its directory. */
+static int
+write_instruction(const char *root, const char *gid, const char *suffix,
+    const char *text, struct err *err)
+{
+	char *dir = NULL, *path = NULL;
+	int ret = -1;
+
+	if (state_check_id(gid, "deployment group id", err) < 0)
+		return -1;
+	dir = xasprintf("%s/%s", root, STATE_INSTRUCTIONS_DIR);
+	if (fsutil_mkdir_p(dir, STATE_DIR_MODE, err) < 0)
+		goto out;
+	path = state_instruction_path(root, gid, suffix);
+	if (fsutil_write_atomic(
+		path, text, strlen(text), STATE_FILE_MODE, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(dir);
+	free(path);
+	return ret;
+}
+
+static int
+read_instruction(const char *root, const char *gid, const char *suffix,
+    char **out, struct err *err)
+{
+	struct err read_err = ERR_INIT;
+	char *path = NULL, *text = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	if (state_check_id(gid, "deployment group id", err) < 0)
+		return -1;
+	path = state_instruction_path(root, gid, suffix);
+	if (fsutil_read_file(
+		path, STATE_MAX_INSTRUCTION, &text, &len, &read_err) < 0) {
+		free(path);
+		if (read_err.code == E_NOTFOUND)
+			return 0;
+		*err = read_err;
+		return -1;
+	}
+	free(path);
+	if (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (len == 0) {
+		free(text);
+		return 0;
+	}
+	*out = text;
+	return 0;
+}
+
+int
+state_set_last_successful(
+    const char *root, const char *gid, const char *droot, struct err *err)
+{
+	return write_instruction(root, gid, STATE_LAST_SUCCESSFUL, droot, err);
+}
+
+int
+state_set_most_recent(
+    const char *root, const char *gid, const char *droot, struct err *err)
+{
+	return write_instruction(root, gid, STATE_MOST_RECENT, droot, err);
+}
+
+int
+state_get_last_successful(
+    const char *root, const char *gid, char **out, struct err *err)
+{
+	return read_instruction(root, gid, STATE_LAST_SUCCESSFUL, out, err);
+}
+
+int
+state_get_most_recent(
+    const char *root, const char *gid, char **out, struct err *err)
+{
+	return read_instruction(root, gid, STATE_MOST_RECENT, out, err);
+}
+
+struct revision {
+	char *name;
+	long long created_ns;
+};
+
+/*
+ * When a deployment directory was created: the time state_prepare_droot()
+ * recorded in it, else (a directory made by AWS's agent) its birth time
+ * where the file system records one, else its modification time.
+ */
+static long long
+created_ns(int dirfd, const char *name)
+{
+	char *marker = xasprintf("%s/%s", name, STATE_CREATED_MARKER);
+	char buf[32];
+	struct statx stx;
+	ssize_t n = -1;
+	int fd;
+
+	fd = openat(dirfd, marker, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(marker);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n > 0) {
+		buf[n] = '\0';
+		return atoll(buf);
+	}
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME | STATX_MTIME,
+		&stx) < 0)
+		return 0;
+	if (stx.stx_mask & STATX_BTIME)
+		return (long long)stx.stx_btime.tv_sec * 1000000000LL +
+		    stx.stx_btime.tv_nsec;
+	return (long long)stx.stx_mtime.tv_sec * 1000000000LL +
+	    stx.stx_mtime.tv_nsec;
+}
+
+static int
+by_creation(const void *a, const void *b)
+{
+	const struct revision *ra = a, *rb = b;
+
+	if (ra->created_ns != rb->created_ns)
+		return ra->created_ns < rb->created_ns ? -1 : 1;
+	return strcmp(ra->name, rb->name);
+}
+
+/* The deployment id that a last-successful DROOT string names in ROOT/GID. */
+static const char *
+did_of(const char *droot, const char *group_dir)
+{
+	size_t len = strlen(group_dir);
+
+	if (droot == NULL || strncmp(droot, group_dir, len) != 0 ||
+	    droot[len] != '/' || strchr(droot + len + 1, '/') != NULL)
+		return NULL;
+	return droot + len + 1;
+}
+
+int
+state_prune(const char *root, const char *gid, const char *current_did,
+    long long max_revisions, int *deleted, struct err *err)
+{
+	struct revision *revs = NULL;
+	size_t nrevs = 0, i, candidates = 0;
+	char *group_dir = NULL, *last = NULL;
+	const char *last_did;
+	DIR *dir = NULL;
+	struct dirent *de;
+	long long extra;
+	int ret = -1, removed = 0;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (max_revisions < 1)
+		return err_set(err, E_INVALID,
+		    "max_revisions is %lld; it must be 1 or more",
+		    max_revisions);
+	if (state_check_id(gid, "deployment group id", err) < 0)
+		return -1;
+	group_dir = xasprintf("%s/%s", root, gid);
+	if (state_get_last_successful(root, gid, &last, err) < 0)
+		goto out;
+	last_did = did_of(last, group_dir);
+	dir = opendir(group_dir);
+	if (dir == NULL) {
+		if (errno == ENOENT) {
+			ret = 0;
+			goto out;
+		}
+		err_sys(err, "cannot read %s", group_dir);
+		goto out;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (current_did != NULL &&
+			strcmp(de->d_name, current_did) == 0))
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			0 ||
+		    !S_ISDIR(st.st_mode))
+			continue; /* stray files are not revisions (bug 33) */
+		candidates++;
+		if (last_did != NULL && strcmp(de->d_name, last_did) == 0)
+			continue;
+		revs = xreallocarray(revs, nrevs + 1, sizeof(*revs));
+		revs[nrevs].name = xstrdup(de->d_name);
+		revs[nrevs].created_ns = created_ns(dirfd(dir), de->d_name);
+		nrevs++;
+	}
+	/* v1's count: the candidates, the last successful among them, plus
+	 * the current revision */
+	extra = (long long)candidates - max_revisions + 1;
+	if (extra <= 0) {
+		ret = 0;
+		goto out;
+	}
+	qsort(revs, nrevs, sizeof(*revs), by_creation);
+	for (i = 0; i < nrevs && (long long)i < extra; i++) {
+		char *path = xasprintf("%s/%s", group_dir, revs[i].name);
+		int r = fsutil_rm_rf(path, err);
+
+		if (r == 0)
+			log_info("removed old revision %s (keeping %lld)", path,
+			    max_revisions);
+		free(path);
+		if (r < 0)
+			goto out;
+		removed++;
+	}
+	ret = 0;
+out:
+	if (deleted != NULL)
+		*deleted = removed;
+	if (dir != NULL)
+		closedir(dir);
+	for (i = 0; i < nrevs; i++)
+		free(revs[i].name);
+	free(revs);
+	free(last);
+	free(group_dir);
+	return ret;
+}

@@ -1,0 +1,74 @@
+/*
+ * state: the deployment root exactly as AWS's agent lays it out (v1 §4):
+ *
+ *   ROOT/<GID>/<DID>/{bundle.tar, deployment-archive/, logs/scripts.log}
+ *   ROOT/deployment-instructions/<GID>_last_successful_install
+ *                                <GID>_most_recent_install
+ *                                <GID>-cleanup, <GID>-install.json
+ *   ROOT/deployment-logs/<program_name>-deployments.log
+ *
+ * Instruction files are written atomically; revision retention never
+ * deletes the current or the last successful revision.
+ */
+#ifndef CDAGENT_STATE_H
+#define CDAGENT_STATE_H
+
+#include "err.h"
+
+#define STATE_ARCHIVE_DIR "deployment-archive"
+#define STATE_BUNDLE_FILE "bundle.tar"
+#define STATE_INSTRUCTIONS_DIR "deployment-instructions"
+#define STATE_DEPLOYMENT_LOGS_DIR "deployment-logs"
+#define STATE_LAST_SUCCESSFUL "_last_successful_install"
+#define STATE_MOST_RECENT "_most_recent_install"
+#define STATE_CLEANUP "-cleanup"
+#define STATE_INSTALL_JSON "-install.json"
+/* In DROOT: when the deployment began (ns since the epoch), for retention. */
+#define STATE_CREATED_MARKER ".cdagent-created"
+
+/*
+ * Check that an id (deployment group id, deployment id) is a safe single
+ * path component: non-empty, not "." or "..", no '/', no NUL, no newline.
+ * what names the id in the message ("deployment group id").
+ */
+int state_check_id(const char *id, const char *what, struct err *err);
+
+/* ROOT/GID/DID; NULL with err set if an id is unsafe.  Free with free(). */
+char *state_droot(
+    const char *root, const char *gid, const char *did, struct err *err);
+/* ROOT/deployment-instructions/<GID><suffix>; the gid must be safe. */
+char *state_instruction_path(
+    const char *root, const char *gid, const char *suffix);
+
+/*
+ * Create ROOT/GID/DID (and parents) with mode 0755 and, when it is new,
+ * record the time in DROOT/.cdagent-created.
+ */
+int state_prepare_droot(const char *droot, struct err *err);
+
+/* Record droot as the group's last successful / most recent install. */
+int state_set_last_successful(
+    const char *root, const char *gid, const char *droot, struct err *err);
+int state_set_most_recent(
+    const char *root, const char *gid, const char *droot, struct err *err);
+/*
+ * Read them back (a trailing newline is dropped).  A missing file is not an
+ * error: *out is NULL.  Free *out with free().
+ */
+int state_get_last_successful(
+    const char *root, const char *gid, char **out, struct err *err);
+int state_get_most_recent(
+    const char *root, const char *gid, char **out, struct err *err);
+
+/*
+ * Revision retention (v1 §4.3, bugs 33 and 34 fixed): keep at most
+ * max_revisions deployment directories of the group, counting the current
+ * one; delete the oldest first, ordered by when each deployment directory
+ * was created (not by its modification time); never delete current_did or
+ * the last successful revision; ignore anything that is not a directory.
+ * *deleted (may be NULL) gets the number removed.
+ */
+int state_prune(const char *root, const char *gid, const char *current_did,
+    long long max_revisions, int *deleted, struct err *err);
+
+#endif
