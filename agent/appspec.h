@@ -113,7 +113,11 @@ struct appspec_opts {
 
 /*
  * Parse appspec text.  name is used in messages ("appspec.yml").  opts may
- * be NULL.  Free *out with appspec_free().
+ * be NULL.  Free *out with appspec_free().  Stops at the first error
+ * (E_INVALID, or E_PARSE for malformed YAML).  A hook name is checked even
+ * when its value is null (and the hook then dropped); timeouts above
+ * INT_MAX seconds are refused.  Where v1 reads a value in a surprising way
+ * (timeout "5m" as 5, 010 as 8) the value is kept and a warning added.
  */
 int appspec_parse(const char *buf, size_t len, const char *name,
     const struct appspec_opts *opts, struct appspec **out, struct err *err);
