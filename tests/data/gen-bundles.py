@@ -365,6 +365,9 @@ def gen_good(outdir):
 
     write(outdir, "empty.zip", Zip().bytes())
 
+    # 9 MiB in three files, for the progress callback
+    write(outdir, "nine-mib.tgz", zero_tgz([("a", 3), ("b", 3), ("c", 3)]))
+
 
 def gen_hostile(outdir, outside, small):
     def tar(name, build):
