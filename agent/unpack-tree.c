@@ -726,7 +726,9 @@ unpack_tree_finish(struct unpack_tree *tree, const char *skip, struct err *err)
 {
 	size_t i = tree->ndirs;
 
-	qsort(tree->dirs, tree->ndirs, sizeof(*tree->dirs), dir_record_cmp);
+	if (tree->ndirs > 1)
+		qsort(tree->dirs, tree->ndirs, sizeof(*tree->dirs),
+		    dir_record_cmp);
 	/* Backwards: children sort after their parents, so they go first. */
 	while (i > 0) {
 		size_t first = i - 1;
