@@ -1148,12 +1148,6 @@ format_names__round_trip(void **state)
 	assert_string_equal(unpack_format_name(UNPACK_TGZ), "tgz");
 }
 
-static void
-lib_version__names_libarchive(void **state)
-{
-	assert_non_null(strstr(unpack_lib_version(), "libarchive"));
-}
-
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 static const struct CMUnitTest fixed_tests[] = {
@@ -1190,7 +1184,6 @@ static const struct CMUnitTest fixed_tests[] = {
 	T(directory_bundle_holding_the_staging_dir__invalid),
 	T(parent_of_archive_dir_missing__sys_error),
 	T(format_names__round_trip),
-	T(lib_version__names_libarchive),
 };
 
 #define NFIXED (sizeof(fixed_tests) / sizeof(fixed_tests[0]))
