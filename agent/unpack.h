@@ -11,6 +11,13 @@
  * archive, hardlinks to outside, device/fifo/socket entries, more bytes or
  * entries than the limits.  setuid/setgid bits are stripped (the appspec's
  * permissions can set them again at Install).
+ *
+ * Symlinks are kept only if their target, read from the link's directory,
+ * stays inside: not absolute, and ".." only before the first name ("../x"
+ * yes, "a/../x" no, since "a" may itself be a link by then).  No entry may
+ * pass through a symlink.  Modes: tar exactly as stored; zip from the Unix
+ * attributes, else 0644/0755 (libarchive reports an entry without them as
+ * 0664/0775, so those two values become 0644/0755 for zip).
  */
 #ifndef CDAGENT_UNPACK_H
 #define CDAGENT_UNPACK_H
@@ -46,7 +53,7 @@ struct unpack_opts {
 };
 
 struct unpack_stats {
-	uint64_t bytes;	  /* regular-file bytes written */
+	uint64_t bytes;	  /* regular-file bytes written (holes count) */
 	uint64_t entries; /* entries created */
 	int stripped_top_dir;
 };
@@ -58,7 +65,11 @@ const char *unpack_format_name(enum unpack_format format);
 
 /*
  * Unpack bundle_path into archive_dir (which need not exist; its parent
- * must).  opts may be NULL; stats may be NULL.
+ * must).  opts may be NULL; stats may be NULL, and on failure holds what
+ * was written before it.  The staging directory is
+ * <parent>/.<basename>.staging.XXXXXX; an existing archive_dir is swapped
+ * out atomically (RENAME_EXCHANGE where the file system has it) and then
+ * removed, and archive_dir always ends up mode 0755.
  */
 int unpack_bundle(const char *bundle_path, enum unpack_format format,
     const char *archive_dir, const struct unpack_opts *opts,
