@@ -32,6 +32,7 @@ static struct {
 	int file_fd;
 	int stderr_fd;
 	enum log_stderr_style stderr_style;
+	int journal_no_fallback;
 } logger = {
 	.ident = "cdagent",
 	.level = LOG_LEVEL_INFO,
@@ -123,6 +124,7 @@ log_open(const struct log_opts *opts, struct err *err)
 	logger.file_fd = fd;
 	logger.stderr_fd = opts->stderr_fd >= 0 ? opts->stderr_fd : 2;
 	logger.stderr_style = opts->stderr_style;
+	logger.journal_no_fallback = opts->journal_no_fallback;
 	return 0;
 }
 
@@ -135,6 +137,7 @@ log_close(void)
 	logger.sinks = LOG_SINK_STDERR;
 	logger.stderr_fd = 2;
 	logger.stderr_style = LOG_STDERR_PLAIN;
+	logger.journal_no_fallback = 0;
 }
 
 void
@@ -279,7 +282,8 @@ log_vemit(enum log_level level, const struct log_field *fields, size_t nfields,
 
 	to_stderr = (logger.sinks & LOG_SINK_STDERR) != 0;
 	if ((logger.sinks & LOG_SINK_JOURNAL) &&
-	    write_journal(level, fields, nfields, msg) < 0)
+	    write_journal(level, fields, nfields, msg) < 0 &&
+	    !logger.journal_no_fallback)
 		to_stderr = 1; /* no journald listening: never lose a line */
 	if (to_stderr)
 		write_stderr(level, msg);
@@ -308,6 +312,26 @@ log_fields(enum log_level level, const struct log_field *fields, size_t nfields,
 	va_start(ap, fmt);
 	log_vemit(level, fields, nfields, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_journal(enum log_level level, const struct log_field *fields,
+    size_t nfields, const char *fmt, ...)
+{
+	char *raw, *msg;
+	va_list ap;
+	int saved = errno;
+
+	if (!(logger.sinks & LOG_SINK_JOURNAL) || !log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	raw = xvasprintf(fmt, ap);
+	va_end(ap);
+	msg = log_redact(raw);
+	free(raw);
+	write_journal(level, fields, nfields, msg);
+	free(msg);
+	errno = saved;
 }
 
 /*

@@ -43,11 +43,12 @@ struct log_field {
 };
 
 struct log_opts {
-	const char *ident;     /* SYSLOG_IDENTIFIER and the name in lines */
-	enum log_level level;  /* lowest level written */
-	unsigned sinks;	       /* LOG_SINK_* */
-	const char *file_path; /* with LOG_SINK_FILE: appended to, 0640 */
-	int stderr_fd;	       /* -1 means 2; tests pass a pipe */
+	const char *ident;	 /* SYSLOG_IDENTIFIER and the name in lines */
+	enum log_level level;	 /* lowest level written */
+	unsigned sinks;		 /* LOG_SINK_* */
+	const char *file_path;	 /* with LOG_SINK_FILE: appended to, 0640 */
+	int stderr_fd;		 /* -1 means 2; tests pass a pipe */
+	int journal_no_fallback; /* no journald: do not echo to stderr */
 	enum log_stderr_style stderr_style;
 };
 
@@ -70,6 +71,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* A message with journald fields; the text sinks show only the message. */
 void log_fields(enum log_level level, const struct log_field *fields,
+    size_t nfields, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * A message for journald only (hook output): written when the journald sink
+ * is on and journald listens, and never echoed to stderr or the file.
+ */
+void log_journal(enum log_level level, const struct log_field *fields,
     size_t nfields, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)

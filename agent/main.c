@@ -18,6 +18,7 @@
 #include "err.h"
 #include "http.h"
 #include "json.h"
+#include "local.h"
 #include "log.h"
 #include "unpack.h"
 #include "ytree.h"
@@ -34,12 +35,15 @@ struct subcommand {
 static int cmd_version(int argc, char **argv);
 static int cmd_config(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_local(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "version", cmd_version, "version",
 	    "print the agent version and the linked libraries' versions" },
 	{ "config", cmd_config, "config [-c FILE]",
 	    "check the configuration and print every key's effective value" },
+	{ "local", cmd_local, "local [OPTIONS]",
+	    "deploy a revision on this host (as codedeploy-local)" },
 	{ "help", cmd_help, "help [COMMAND]", "show this help or a command's" },
 };
 
@@ -226,6 +230,12 @@ out:
 	return ret;
 }
 
+static int
+cmd_local(int argc, char **argv)
+{
+	return local_main(argc, argv);
+}
+
 static const struct subcommand *
 find_subcommand(const char *name)
 {
@@ -268,7 +278,12 @@ int
 main(int argc, char **argv)
 {
 	const struct subcommand *sub;
+	const char *prog = strrchr(argv[0], '/');
 
+	/* installed as codedeploy-local too: dispatch on the name */
+	prog = prog != NULL ? prog + 1 : argv[0];
+	if (strcmp(prog, "codedeploy-local") == 0)
+		return local_main(argc, argv);
 	if (argc < 2)
 		return usage_error(NULL, "a command is required");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

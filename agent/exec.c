@@ -1,0 +1,447 @@
+/*
+ * exec: one command of a deployment (v1 §3.3-3.6) on top of state, unpack,
+ * appspec, install and hook.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "fsutil.h"
+#include "install.h"
+#include "log.h"
+#include "state.h"
+#include "xalloc.h"
+
+const char *const exec_default_events[] = {
+	"BeforeBlockTraffic",
+	"AfterBlockTraffic",
+	"ApplicationStop",
+	"DownloadBundle",
+	"BeforeInstall",
+	"Install",
+	"AfterInstall",
+	"ApplicationStart",
+	"ValidateService",
+	"BeforeAllowTraffic",
+	"AfterAllowTraffic",
+};
+const size_t exec_ndefault_events =
+    sizeof(exec_default_events) / sizeof(exec_default_events[0]);
+
+void
+exec_spec_clear(struct exec_spec *spec)
+{
+	size_t i;
+
+	free(spec->deployment_id);
+	free(spec->deployment_group_id);
+	free(spec->deployment_group_name);
+	free(spec->application_name);
+	free(spec->deployment_creator);
+	free(spec->deployment_type);
+	free(spec->appspec_filename);
+	for (i = 0; i < spec->nall_possible_events; i++)
+		free(spec->all_possible_events[i]);
+	free(spec->all_possible_events);
+	free(spec->location);
+	free(spec->bucket);
+	free(spec->key);
+	free(spec->version);
+	free(spec->etag);
+	free(spec->account);
+	free(spec->repository);
+	free(spec->commit_id);
+	xfree_secret_str(spec->github_token);
+	memset(spec, 0, sizeof(*spec));
+}
+
+void
+exec_result_clear(struct exec_result *res)
+{
+	free(res->script_name);
+	free(res->message);
+	free(res->log);
+	memset(res, 0, sizeof(*res));
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct exec_result *res, enum hook_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(res->message);
+	res->code = code;
+	va_start(ap, fmt);
+	res->message = xvasprintf(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+is_default_event(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < exec_ndefault_events; i++)
+		if (strcmp(name, exec_default_events[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The deployment's custom events: APLE minus the eleven defaults. */
+static size_t
+custom_events(const struct exec_spec *spec, const char **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < spec->nall_possible_events && n < max; i++)
+		if (!is_default_event(spec->all_possible_events[i]))
+			out[n++] = spec->all_possible_events[i];
+	return n;
+}
+
+static void
+report(
+    const struct exec_env *env, const char *what, uint64_t done, uint64_t total)
+{
+	if (env->progress != NULL)
+		env->progress(what, done, total, env->progress_arg);
+}
+
+static void
+unpack_progress(uint64_t bytes, uint64_t entries, void *arg)
+{
+	const struct exec_env *env = arg;
+
+	(void)entries;
+	report(env, "unpacked", bytes, 0);
+}
+
+static void
+install_progress(uint64_t files, uint64_t bytes, void *arg)
+{
+	const struct exec_env *env = arg;
+
+	(void)files;
+	report(env, "installed", bytes, 0);
+}
+
+/* Local File: link DROOT/bundle.tar to the bundle, or copy it (v1 §5.3). */
+static int
+link_local_file(const char *location, const char *bundle, struct err *err)
+{
+	if (unlink(bundle) < 0 && errno != ENOENT)
+		return err_sys(err, "cannot replace %s", bundle);
+	if (symlink(location, bundle) < 0)
+		return err_sys(err, "cannot link %s to %s", bundle, location);
+	return 0;
+}
+
+static int
+download_bundle(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, struct exec_result *res)
+{
+	const struct cfg *cfg = env->cfg;
+	struct unpack_opts opts = {
+		.max_bytes = cfg->archive_max_extraction_size,
+		.appspec_name = spec->appspec_filename,
+		.keep_ownership = !cfg->ignore_ownership_in_bundle,
+		.progress = unpack_progress,
+		.progress_arg = (void *)(uintptr_t)env,
+	};
+	struct unpack_stats stats;
+	struct err err = ERR_INIT;
+	char *archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
+	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
+	int ret = -1;
+
+	if (state_prune(cfg->root_dir, spec->deployment_group_id,
+		spec->deployment_id, cfg->max_revisions, NULL, &err) < 0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	switch (spec->revision) {
+	case EXEC_REV_LOCAL_DIRECTORY:
+		if (unpack_bundle(spec->location, UNPACK_DIRECTORY, archive,
+			&opts, &stats, &err) < 0) {
+			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+		break;
+	case EXEC_REV_LOCAL_FILE:
+		if (link_local_file(spec->location, bundle, &err) < 0 ||
+		    unpack_bundle(bundle, spec->bundle_type, archive, &opts,
+			&stats, &err) < 0) {
+			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+		break;
+	case EXEC_REV_S3:
+	case EXEC_REV_GITHUB:
+		fail(res, HOOK_UNKNOWN_ERROR,
+		    "%s revisions are not supported yet by this version of "
+		    "cdagent; deploy from a local file or directory",
+		    spec->revision == EXEC_REV_S3 ? "S3" : "GitHub");
+		goto out;
+	}
+	if (stats.stripped_top_dir)
+		log_info("the bundle's single top-level directory was "
+			 "stripped");
+	report(env, "unpacked", stats.bytes, stats.bytes);
+	if (state_set_most_recent(
+		cfg->root_dir, spec->deployment_group_id, droot, &err) < 0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(archive);
+	free(bundle);
+	return ret;
+}
+
+/* v1 §3.4 step 4: the appspec's hooks against AllPossibleLifecycleEvents. */
+static int
+check_events(const struct exec_spec *spec, const struct appspec *as,
+    struct exec_result *res)
+{
+	char *missing = NULL;
+	size_t i, j;
+	int ret = 0;
+
+	if (spec->nall_possible_events == 0)
+		return 0;
+	for (i = 0; i < spec->nall_possible_events; i++) {
+		const char *ev = spec->all_possible_events[i];
+		char *joined;
+
+		if (is_default_event(ev) || appspec_find_hook(as, ev) != NULL)
+			continue;
+		joined = xasprintf("%s%s%s", missing != NULL ? missing : "",
+		    missing != NULL ? ", " : "", ev);
+		free(missing);
+		missing = joined;
+	}
+	if (missing != NULL) {
+		ret = fail(res, HOOK_UNKNOWN_ERROR,
+		    "You specified a lifecycle event which is not a default "
+		    "one and doesn't exist in your AppSpec file: %s",
+		    missing);
+		free(missing);
+		return ret;
+	}
+	for (j = 0; j < as->nhooks; j++) {
+		const char *name = as->hooks[j].event;
+		int found = 0;
+
+		for (i = 0; i < spec->nall_possible_events && !found; i++)
+			found = strcmp(spec->all_possible_events[i], name) == 0;
+		if (!found)
+			return fail(res, HOOK_UNKNOWN_ERROR,
+			    "%s contains unknown lifecycle events: %s",
+			    as->path, name);
+	}
+	return 0;
+}
+
+static int
+install(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, struct exec_result *res)
+{
+	const char *custom[64];
+	struct appspec_opts opts = { custom, custom_events(spec, custom, 64) };
+	struct install_stats stats;
+	struct appspec *as = NULL;
+	struct err err = ERR_INIT;
+	char *archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
+	int ret = -1;
+
+	if (appspec_load(archive, spec->appspec_filename, &opts, &as, &err) <
+	    0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	if (check_events(spec, as, res) < 0)
+		goto out;
+	{
+		struct install_opts iopts = {
+			.root_dir = env->cfg->root_dir,
+			.group_id = spec->deployment_group_id,
+			.archive_dir = archive,
+			.appspec = as,
+			.deployment_feb = spec->file_exists_behavior,
+			.progress = install_progress,
+			.progress_arg = (void *)(uintptr_t)env,
+		};
+
+		if (install_run(&iopts, &stats, &err) < 0) {
+			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+	}
+	log_info("installed %llu files and %llu directories (%llu bytes)",
+	    (unsigned long long)stats.files, (unsigned long long)stats.dirs,
+	    (unsigned long long)stats.bytes);
+	if (state_set_last_successful(env->cfg->root_dir,
+		spec->deployment_group_id, droot, &err) < 0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	appspec_free(as);
+	free(archive);
+	return ret;
+}
+
+/* BUNDLE_* for the hooks (v1 §8.6, v2 §5.1). */
+static size_t
+bundle_env(const struct exec_spec *spec, const char *droot, char **out)
+{
+	size_t n = 0;
+
+	if (spec->revision == EXEC_REV_S3) {
+		out[n++] = xasprintf("BUNDLE_BUCKET=%s", spec->bucket);
+		out[n++] = xasprintf("BUNDLE_KEY=%s", spec->key);
+		if (spec->version != NULL)
+			out[n++] =
+			    xasprintf("BUNDLE_VERSION=%s", spec->version);
+		if (spec->etag != NULL) {
+			out[n++] = xasprintf("BUNDLE_ETAG=%s", spec->etag);
+		} else {
+			struct err err = ERR_INIT;
+			char *path = xasprintf("%s/.bundle-etag", droot);
+			char *text = NULL;
+
+			if (fsutil_read_file(path, 256, &text, NULL, &err) ==
+				0 &&
+			    text[strspn(text, " \n")] != '\0') {
+				text[strcspn(text, "\n")] = '\0';
+				out[n++] = xasprintf("BUNDLE_ETAG=%s", text);
+			}
+			free(text);
+			free(path);
+		}
+	} else if (spec->revision == EXEC_REV_GITHUB) {
+		out[n++] = xasprintf("BUNDLE_COMMIT=%s", spec->commit_id);
+	}
+	out[n] = NULL;
+	return n;
+}
+
+static int
+lifecycle_event(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, const char *event, struct exec_result *res)
+{
+	const struct cfg *cfg = env->cfg;
+	const char *custom[64];
+	char *benv[8];
+	char *last = NULL, *recent = NULL;
+	struct hook_context ctx;
+	struct hook_result hres;
+	struct err err = ERR_INIT;
+	size_t i, nbenv;
+	int r;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.root_dir = cfg->root_dir;
+	ctx.deployment_id = spec->deployment_id;
+	ctx.deployment_group_id = spec->deployment_group_id;
+	ctx.deployment_group_name = spec->deployment_group_name;
+	ctx.application_name = spec->application_name;
+	ctx.deployment_creator = spec->deployment_creator;
+	ctx.deployment_type = spec->deployment_type;
+	ctx.appspec_filename = spec->appspec_filename;
+	ctx.custom_events = custom;
+	ctx.ncustom_events = custom_events(spec, custom, 64);
+	nbenv = bundle_env(spec, droot, benv);
+	ctx.bundle_env = (const char *const *)benv;
+	ctx.local = env->local;
+	if (env->local) {
+		ctx.last_successful_droot = env->last_successful_droot;
+		ctx.most_recent_droot = env->most_recent_droot;
+	} else {
+		if (state_get_last_successful(cfg->root_dir,
+			spec->deployment_group_id, &last, &err) < 0 ||
+		    state_get_most_recent(cfg->root_dir,
+			spec->deployment_group_id, &recent, &err) < 0) {
+			r = fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+		ctx.last_successful_droot = last;
+		ctx.most_recent_droot = recent;
+	}
+	ctx.program_name = cfg->program_name;
+	ctx.enable_deployments_log = cfg->enable_deployments_log;
+	ctx.restrict_env_to_allowlist = cfg->restrict_hook_env_to_allowlist;
+	ctx.strip_loader_env = cfg->strip_loader_env_in_hooks;
+
+	r = hook_run_event(&ctx, event, &hres);
+	res->code = hres.code;
+	free(res->script_name);
+	free(res->message);
+	free(res->log);
+	res->script_name = hres.script_name;
+	res->message = hres.message;
+	res->log = hres.log;
+	res->noop = hres.noop;
+	memset(&hres, 0, sizeof(hres));
+out:
+	for (i = 0; i < nbenv; i++)
+		free(benv[i]);
+	free(last);
+	free(recent);
+	return r;
+}
+
+int
+exec_command(const struct exec_env *env, const struct exec_spec *spec,
+    const char *command, struct exec_result *res)
+{
+	const char *custom[64];
+	size_t ncustom = custom_events(spec, custom, 64), i;
+	struct err err = ERR_INIT;
+	char *droot = NULL;
+	int known = 0, ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->code = HOOK_SUCCEEDED;
+	res->message = xstrdup("Succeeded: ");
+	/* unknown commands fail before anything touches the disk (v1) */
+	known = strcmp(command, "DownloadBundle") == 0 ||
+	    strcmp(command, "Install") == 0 ||
+	    appspec_is_standard_hook(command);
+	for (i = 0; i < ncustom && !known; i++)
+		known = strcmp(custom[i], command) == 0;
+	if (!known) {
+		fail(res, HOOK_UNKNOWN_ERROR, "Unsupported command type: %s",
+		    command);
+		goto out;
+	}
+	droot = state_droot(env->cfg->root_dir, spec->deployment_group_id,
+	    spec->deployment_id, &err);
+	if (droot == NULL || state_prepare_droot(droot, &err) < 0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	if (strcmp(command, "DownloadBundle") == 0)
+		ret = download_bundle(env, spec, droot, res);
+	else if (strcmp(command, "Install") == 0)
+		ret = install(env, spec, droot, res);
+	else
+		ret = lifecycle_event(env, spec, droot, command, res);
+out:
+	if (res->script_name == NULL)
+		res->script_name = xstrdup("");
+	if (res->log == NULL)
+		res->log = xstrdup("");
+	free(droot);
+	return ret;
+}

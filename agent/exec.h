@@ -1,0 +1,86 @@
+/*
+ * exec: carry out one command of a deployment: DownloadBundle, Install, or
+ * a lifecycle (or custom) event.  The daemon and `cdagent local` both run
+ * commands through exec_command(); neither has its own copy.
+ */
+#ifndef CDAGENT_EXEC_H
+#define CDAGENT_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "appspec.h"
+#include "cfg.h"
+#include "hook.h"
+#include "unpack.h"
+
+enum exec_revision {
+	EXEC_REV_S3,
+	EXEC_REV_GITHUB,
+	EXEC_REV_LOCAL_FILE,
+	EXEC_REV_LOCAL_DIRECTORY,
+};
+
+/* A deployment specification in memory (v1 §2.3). */
+struct exec_spec {
+	char *deployment_id;
+	char *deployment_group_id;
+	char *deployment_group_name;
+	char *application_name;
+	char *deployment_creator; /* NULL: "user" */
+	char *deployment_type;	  /* NULL: "IN_PLACE" */
+	char *appspec_filename;	  /* NULL: appspec.yml */
+	enum appspec_feb file_exists_behavior;
+	char **all_possible_events; /* AllPossibleLifecycleEvents, or NULL */
+	size_t nall_possible_events;
+
+	enum exec_revision revision;
+	enum unpack_format bundle_type;
+	char *location; /* local file or directory */
+	char *bucket;	/* S3 */
+	char *key;
+	char *version; /* may be NULL */
+	char *etag;    /* may be NULL */
+	char *account; /* GitHub */
+	char *repository;
+	char *commit_id;
+	char *github_token; /* wiped on free */
+};
+
+void exec_spec_clear(struct exec_spec *spec);
+
+typedef void (*exec_progress_fn)(
+    const char *what, uint64_t done, uint64_t total, void *arg);
+
+struct exec_env {
+	const struct cfg *cfg;
+	/* codedeploy-local: revision choice fixed at the start (bug 21) */
+	int local;
+	const char *last_successful_droot; /* used when local */
+	const char *most_recent_droot;
+	exec_progress_fn progress;
+	void *progress_arg;
+};
+
+struct exec_result {
+	enum hook_code code; /* HOOK_SUCCEEDED, a script code, or 5 */
+	char *script_name;
+	char *message;
+	char *log;
+	int noop;
+};
+
+void exec_result_clear(struct exec_result *res);
+
+/* The eleven events a deployment may have, in order (v1 §11.5). */
+extern const char *const exec_default_events[];
+extern const size_t exec_ndefault_events;
+
+/*
+ * Run command for the deployment spec.  Returns 0 on success; on failure
+ * -1 with res saying why (v1's codes and messages).
+ */
+int exec_command(const struct exec_env *env, const struct exec_spec *spec,
+    const char *command, struct exec_result *res);
+
+#endif

@@ -1,0 +1,776 @@
+/*
+ * hook: revision selection, script checks, and the process model of one
+ * lifecycle event's scripts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appspec.h"
+#include "fsutil.h"
+#include "hook-int.h"
+#include "json.h"
+#include "log.h"
+#include "state.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+#define HOOK_DEFAULT_KILL_GRACE_MS 5000
+#define HOOK_DEFAULT_DRAIN_GRACE_MS 1000
+#define HOOK_SANE_PATH                                                         \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Variables a hook never inherits: the agent's credentials (v1 bugs 2, 3). */
+static const char *const secret_env[] = {
+	"AWS_ACCESS_KEY_ID",
+	"AWS_SECRET_ACCESS_KEY",
+	"AWS_SESSION_TOKEN",
+	"AWS_SECURITY_TOKEN",
+	"AWS_CREDENTIAL_FILE",
+	"AWS_CREDENTIALS_FILE",
+	"AWS_ACCESS_KEY",
+	"AWS_SECRET_KEY",
+	"AMAZON_ACCESS_KEY_ID",
+	"AMAZON_SECRET_ACCESS_KEY",
+	"AMAZON_SESSION_TOKEN",
+	"CODEDEPLOY_GITHUB_TOKEN",
+	"GITHUB_TOKEN",
+};
+
+static const char *const loader_env[] = {
+	"LD_PRELOAD",
+	"LD_LIBRARY_PATH",
+	"LD_AUDIT",
+};
+
+enum revision_source { REV_CURRENT, REV_LAST_SUCCESSFUL, REV_MOST_RECENT };
+
+static enum revision_source
+source_for(const struct hook_context *ctx, const char *event)
+{
+	int bg_rollback = ctx->deployment_creator != NULL &&
+	    ctx->deployment_type != NULL &&
+	    strcmp(ctx->deployment_creator, "codeDeployRollback") == 0 &&
+	    strcmp(ctx->deployment_type, "BLUE_GREEN") == 0;
+
+	if (strcmp(event, "BeforeBlockTraffic") == 0 ||
+	    strcmp(event, "AfterBlockTraffic") == 0)
+		return bg_rollback ? REV_MOST_RECENT : REV_LAST_SUCCESSFUL;
+	if (strcmp(event, "ApplicationStop") == 0)
+		return REV_LAST_SUCCESSFUL;
+	if (bg_rollback &&
+	    (strcmp(event, "BeforeAllowTraffic") == 0 ||
+		strcmp(event, "AfterAllowTraffic") == 0))
+		return REV_LAST_SUCCESSFUL;
+	return REV_CURRENT;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *
+hook_select_revision(
+    const struct hook_context *ctx, const char *event, char **owned)
+{
+	enum revision_source source = source_for(ctx, event);
+	struct err err = ERR_INIT;
+	char *current, *archive;
+	int have_archive;
+
+	*owned = NULL;
+	current = state_droot(
+	    ctx->root_dir, ctx->deployment_group_id, ctx->deployment_id, &err);
+	if (current == NULL)
+		return NULL;
+	if (source == REV_CURRENT) {
+		*owned = current;
+		return current;
+	}
+	archive = xasprintf("%s/%s", current, STATE_ARCHIVE_DIR);
+	have_archive = is_dir(archive);
+	free(archive);
+	if (have_archive && !ctx->local) {
+		/* v1: once this deployment's archive exists it is used */
+		*owned = current;
+		return current;
+	}
+	free(current);
+	return source == REV_MOST_RECENT ? ctx->most_recent_droot
+					 : ctx->last_successful_droot;
+}
+
+static void
+set_result(struct hook_result *res, enum hook_code code, const char *script,
+    char *message)
+{
+	free(res->script_name);
+	free(res->message);
+	res->code = code;
+	res->script_name = xstrdup(script != NULL ? script : "");
+	res->message = message;
+}
+
+void
+hook_result_clear(struct hook_result *res)
+{
+	free(res->script_name);
+	free(res->message);
+	free(res->log);
+	memset(res, 0, sizeof(*res));
+}
+
+static int
+env_named(const char *entry, const char *const *names, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]);
+		if (strncmp(entry, names[i], len) == 0 && entry[len] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+struct envp {
+	char **v;
+	size_t n;
+};
+
+static void
+env_put(struct envp *env, char *entry)
+{
+	size_t i, klen = strcspn(entry, "=");
+
+	for (i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], entry, klen) == 0 &&
+		    env->v[i][klen] == '=') {
+			free(env->v[i]);
+			env->v[i] = entry;
+			return;
+		}
+	env->v = xreallocarray(env->v, env->n + 2, sizeof(*env->v));
+	env->v[env->n++] = entry;
+	env->v[env->n] = NULL;
+}
+
+static void
+env_free(struct envp *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->n; i++)
+		free(env->v[i]);
+	free(env->v);
+}
+
+/* The environment of a hook (v1 §8.6, v2 §5.1), secrets removed. */
+static struct envp
+build_env(
+    const struct hook_context *ctx, const char *event, const struct passwd *pw)
+{
+	static const char *const allowlist[] = { "PATH", "HOME", "USER" };
+	struct envp env = { xcalloc(1, sizeof(char *)), 0 };
+	char **e;
+	size_t i;
+
+	for (e = environ; *e != NULL; e++) {
+		if (env_named(*e, secret_env,
+			sizeof(secret_env) / sizeof(secret_env[0])))
+			continue;
+		if (ctx->restrict_env_to_allowlist &&
+		    !env_named(*e, allowlist, 3))
+			continue;
+		env_put(&env, xstrdup(*e));
+	}
+	env_put(&env, xasprintf("LIFECYCLE_EVENT=%s", event));
+	env_put(&env, xasprintf("DEPLOYMENT_ID=%s", ctx->deployment_id));
+	env_put(&env,
+	    xasprintf("APPLICATION_NAME=%s",
+		ctx->application_name != NULL ? ctx->application_name : ""));
+	env_put(&env,
+	    xasprintf("DEPLOYMENT_GROUP_NAME=%s",
+		ctx->deployment_group_name != NULL ? ctx->deployment_group_name
+						   : ""));
+	env_put(&env,
+	    xasprintf("DEPLOYMENT_GROUP_ID=%s", ctx->deployment_group_id));
+	for (i = 0; ctx->bundle_env != NULL && ctx->bundle_env[i] != NULL; i++)
+		env_put(&env, xstrdup(ctx->bundle_env[i]));
+	if (pw != NULL) {
+		env_put(&env, xasprintf("HOME=%s", pw->pw_dir));
+		env_put(&env, xasprintf("USER=%s", pw->pw_name));
+		env_put(&env, xasprintf("LOGNAME=%s", pw->pw_name));
+		env_put(&env,
+		    xasprintf("SHELL=%s",
+			pw->pw_shell != NULL && pw->pw_shell[0] != '\0'
+			    ? pw->pw_shell
+			    : "/bin/sh"));
+		env_put(&env, xstrdup("PATH=" HOOK_SANE_PATH));
+	}
+	if (ctx->strip_loader_env) {
+		size_t out = 0;
+
+		for (i = 0; i < env.n; i++) {
+			if (env_named(env.v[i], loader_env, 3))
+				free(env.v[i]);
+			else
+				env.v[out++] = env.v[i];
+		}
+		env.n = out;
+		env.v[out] = NULL;
+	}
+	return env;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a child needs, prepared before fork (the child only makes
+ * async-signal-safe calls). */
+struct spawn {
+	const char *path;
+	char **envp;
+	int run_as;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	int out_fd, err_fd, null_fd, status_fd;
+};
+
+static void __attribute__((noreturn)) child(const struct spawn *sp)
+{
+	char *const argv[] = { (char *)(uintptr_t)sp->path, NULL };
+	char *const sh_argv[] = { (char *)(uintptr_t) "/bin/sh",
+		(char *)(uintptr_t)sp->path, NULL };
+	sigset_t none;
+	int code, i;
+
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	if (dup2(sp->null_fd, 0) < 0 || dup2(sp->out_fd, 1) < 0 ||
+	    dup2(sp->err_fd, 2) < 0)
+		goto fail;
+	if (sp->run_as &&
+	    (setgroups((size_t)sp->ngroups, sp->groups) < 0 ||
+		setgid(sp->gid) < 0 || setuid(sp->uid) < 0))
+		goto fail;
+	execve(sp->path, argv, sp->envp);
+	if (errno == ENOEXEC)
+		execve("/bin/sh", sh_argv, sp->envp); /* no #! line: v1 */
+fail:
+	code = errno;
+	if (write(sp->status_fd, &code, sizeof(code)) < 0) {
+		/* nothing more a child can do */
+	}
+	_exit(127);
+}
+
+static int
+pidfd_open_compat(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+struct run_outcome {
+	int spawn_errno; /* exec failed */
+	int status;	 /* wait status */
+	int timed_out;
+	int killed; /* SIGKILL was needed */
+	int outputs_left_open;
+};
+
+/* Read what is available on fd into lines; returns 0 at end of stream. */
+static int
+pump(int fd, struct hook_lines *lines, struct hook_log *log)
+{
+	char buf[8192];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		hook_lines_feed(lines, log, buf, (size_t)n);
+		return 1;
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	return 0;
+}
+
+/*
+ * Run one script: spawn, read its output, enforce the deadline on its
+ * process group, reap it.  Never blocks past deadline + grace periods.
+ */
+static int
+run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
+    struct hook_log *log, const char *location, struct run_outcome *out,
+    struct err *err)
+{
+	unsigned kill_grace = ctx->kill_grace_ms != 0
+	    ? ctx->kill_grace_ms
+	    : HOOK_DEFAULT_KILL_GRACE_MS;
+	unsigned drain_grace = ctx->drain_grace_ms != 0
+	    ? ctx->drain_grace_ms
+	    : HOOK_DEFAULT_DRAIN_GRACE_MS;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, st[2] = { -1, -1 };
+	struct hook_lines out_lines, err_lines;
+	long long deadline, drain_until = 0, kill_at = 0;
+	int pidfd = -1, open_out = 1, open_err = 1, exited = 0, ret = -1;
+	pid_t pid;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	hook_lines_init(&out_lines, "[stdout]");
+	hook_lines_init(&err_lines, "[stderr]");
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(st, O_CLOEXEC) < 0) {
+		err_sys(err, "cannot create pipes for %s", location);
+		goto out;
+	}
+	sp->out_fd = outp[1];
+	sp->err_fd = errp[1];
+	sp->status_fd = st[1];
+	pid = fork();
+	if (pid < 0) {
+		err_sys(err, "cannot start %s", location);
+		goto out;
+	}
+	if (pid == 0)
+		child(sp);
+	close(outp[1]);
+	close(errp[1]);
+	close(st[1]);
+	outp[1] = errp[1] = st[1] = -1;
+	hook_log_set_script(log, location, pid);
+
+	n = read(st[0], &out->spawn_errno, sizeof(out->spawn_errno));
+	if (n != (ssize_t)sizeof(out->spawn_errno))
+		out->spawn_errno = 0;
+	pidfd = pidfd_open_compat(pid);
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	deadline = now_ms() + (long long)timeout_s * 1000;
+
+	for (;;) {
+		struct pollfd fds[3];
+		long long now = now_ms(), until;
+		int nfds = 0, wait_ms;
+
+		if (exited) {
+			if ((!open_out && !open_err) || now >= drain_until)
+				break;
+			until = drain_until;
+		} else if (out->timed_out) {
+			if (now >= kill_at && !out->killed) {
+				if (kill(-pid, SIGKILL) < 0)
+					kill(pid, SIGKILL);
+				out->killed = 1;
+				kill_at = now + kill_grace;
+			} else if (now >= kill_at && out->killed) {
+				/* unkillable (D state): stop waiting */
+				log_error("%s did not exit after SIGKILL; "
+					  "giving up on it",
+				    location);
+				break;
+			}
+			until = kill_at;
+		} else if (now >= deadline) {
+			out->timed_out = 1;
+			if (kill(-pid, SIGTERM) < 0)
+				kill(pid, SIGTERM); /* before its setsid() */
+			kill_at = now + kill_grace;
+			continue;
+		} else {
+			until = deadline;
+		}
+		fds[nfds++] =
+		    (struct pollfd){ open_out ? outp[0] : -1, POLLIN, 0 };
+		fds[nfds++] =
+		    (struct pollfd){ open_err ? errp[0] : -1, POLLIN, 0 };
+		fds[nfds++] = (struct pollfd){ exited ? -1 : pidfd, POLLIN, 0 };
+		wait_ms = until > now ? (int)(until - now) : 0;
+		if (pidfd < 0 && !exited && wait_ms > 100)
+			wait_ms = 100; /* no pidfd: poll waitpid */
+		if (poll(fds, (nfds_t)nfds, wait_ms) < 0 && errno != EINTR) {
+			err_sys(err, "cannot wait for %s", location);
+			break;
+		}
+		if (open_out && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			open_out = pump(outp[0], &out_lines, log);
+		if (open_err && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			open_err = pump(errp[0], &err_lines, log);
+		if (!exited && waitpid(pid, &out->status, WNOHANG) == pid) {
+			exited = 1;
+			drain_until = now_ms() + drain_grace;
+		}
+	}
+	if (!exited && waitpid(pid, &out->status, WNOHANG) == pid)
+		exited = 1;
+	if (exited && (open_out || open_err)) {
+		out->outputs_left_open = 1;
+		log_warn("%s exited but a process it started still holds its "
+			 "%s; no longer reading it (redirect the output of "
+			 "background processes)",
+		    location, open_out ? "stdout" : "stderr");
+	}
+	hook_lines_flush(&out_lines, log);
+	hook_lines_flush(&err_lines, log);
+	ret = exited ? 0 : -1;
+	if (!exited && !err_isset(err))
+		err_set(err, E_TIMEOUT, "%s could not be stopped", location);
+out:
+	hook_lines_clear(&out_lines);
+	hook_lines_clear(&err_lines);
+	if (pidfd >= 0)
+		close(pidfd);
+	for (n = 0; n < 2; n++) {
+		if (outp[n] >= 0)
+			close(outp[n]);
+		if (errp[n] >= 0)
+			close(errp[n]);
+		if (st[n] >= 0)
+			close(st[n]);
+	}
+	return ret;
+}
+
+/* Look the runas user up before fork: name, ids, groups. */
+static int
+lookup_user(const char *name, struct passwd *pw, char **pwbuf, struct spawn *sp,
+    struct err *err)
+{
+	struct passwd *found = NULL;
+	size_t size = 16384;
+	int ngroups = 64, r;
+
+	*pwbuf = xmalloc(size);
+	r = getpwnam_r(name, pw, *pwbuf, size, &found);
+	if (found == NULL)
+		return err_set(err, E_NOTFOUND,
+		    "the runas user '%s' does not exist on this host%s%s", name,
+		    r != 0 ? ": " : "", r != 0 ? strerror(r) : "");
+	sp->run_as = 1;
+	sp->uid = pw->pw_uid;
+	sp->gid = pw->pw_gid;
+	sp->groups = xcalloc((size_t)ngroups, sizeof(gid_t));
+	if (getgrouplist(name, pw->pw_gid, sp->groups, &ngroups) < 0) {
+		sp->groups =
+		    xreallocarray(sp->groups, (size_t)ngroups, sizeof(gid_t));
+		getgrouplist(name, pw->pw_gid, sp->groups, &ngroups);
+	}
+	sp->ngroups = ngroups;
+	return 0;
+}
+
+/* Format a failure message, v1's wording (Appendix A / v2 §5.6). */
+static char *
+exit_message(const char *location, const char *runas, int status)
+{
+	char who[300] = "";
+
+	if (runas != NULL)
+		snprintf(who, sizeof(who), " run as user %s", runas);
+	if (WIFSIGNALED(status))
+		return xasprintf("Script at specified location: %s%s failed "
+				 "with exit code %d (killed by signal %d, %s)",
+		    location, who, 128 + WTERMSIG(status), WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	return xasprintf("Script at specified location: %s%s failed with exit "
+			 "code %d",
+	    location, who, WEXITSTATUS(status));
+}
+
+/* One script: v1 §8.3 steps a-d.  Returns 0 on success. */
+static int
+run_one(const struct hook_context *ctx, const char *event, const char *archive,
+    const struct appspec_script *script, struct hook_log *log,
+    struct hook_result *res)
+{
+	const char *location = script->location;
+	struct passwd pw, *pwp = NULL;
+	struct spawn sp;
+	struct run_outcome outcome;
+	struct err err = ERR_INIT;
+	struct envp env = { NULL, 0 };
+	char *path = NULL, *pwbuf = NULL;
+	struct stat st;
+	int ret = -1;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.null_fd = -1;
+	while (*location == '/')
+		location++;
+	if (fsutil_join_safe(archive, location, &path, &err) < 0) {
+		set_result(res, HOOK_SCRIPT_MISSING, script->location,
+		    xasprintf("Script at specified location: %s resolves "
+			      "outside the deployment archive (%s)",
+			script->location, err.msg));
+		goto out;
+	}
+	if (stat(path, &st) < 0 || S_ISDIR(st.st_mode)) {
+		set_result(res, HOOK_SCRIPT_MISSING, script->location,
+		    xasprintf("Script does not exist at specified location: %s",
+			path));
+		goto out;
+	}
+	if ((st.st_mode & 0111) == 0 || access(path, X_OK) < 0) {
+		log_warn("Script at specified location: %s is not executable. "
+			 "Trying to make it executable.",
+		    script->location);
+		if (chmod(path, (st.st_mode & 07777) | 0111) < 0) {
+			set_result(res, HOOK_SCRIPT_EXECUTABILITY,
+			    script->location,
+			    xasprintf("Unable to set script at specified "
+				      "location: %s as executable: %s",
+				script->location, strerror(errno)));
+			goto out;
+		}
+	}
+	hook_log_entry(
+	    log, "Script - ", script->location, strlen(script->location));
+	if (script->runas != NULL) {
+		if (lookup_user(script->runas, &pw, &pwbuf, &sp, &err) < 0) {
+			set_result(res, HOOK_SCRIPT_FAILED, script->location,
+			    xasprintf("Script at specified location: %s run as "
+				      "user %s failed with error: %s",
+				script->location, script->runas, err.msg));
+			goto out;
+		}
+		pwp = &pw;
+	}
+	if (script->sudo && geteuid() != 0)
+		log_warn("%s asks for sudo; cdagent does not run sudo, the "
+			 "script runs as %s",
+		    script->location,
+		    script->runas != NULL ? script->runas : "the agent's user");
+	log_info("Lifecycle script user context switch: event %s, script %s, "
+		 "target user %s",
+	    event, path, script->runas != NULL ? script->runas : "(self)");
+	env = build_env(ctx, event, pwp);
+	sp.path = path;
+	sp.envp = env.v;
+	sp.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (run_script(ctx, &sp, script->timeout, log, script->location,
+		&outcome, &err) < 0) {
+		set_result(res, HOOK_SCRIPT_FAILED, script->location,
+		    xasprintf("Script at specified location: %s failed with "
+			      "error %s",
+			script->location, err.msg));
+		goto out;
+	}
+	res->scripts_run++;
+	if (outcome.spawn_errno != 0) {
+		set_result(res, HOOK_SCRIPT_FAILED, script->location,
+		    xasprintf("Script at specified location: %s%s%s failed "
+			      "with error %s",
+			script->location,
+			script->runas != NULL ? " run as user " : "",
+			script->runas != NULL ? script->runas : "",
+			strerror(outcome.spawn_errno)));
+		goto out;
+	}
+	if (outcome.timed_out) {
+		set_result(res, HOOK_SCRIPT_TIMED_OUT, script->location,
+		    xasprintf("Script at specified location: %s failed to "
+			      "complete in %u seconds",
+			script->location, script->timeout));
+		goto out;
+	}
+	if (!WIFEXITED(outcome.status) || WEXITSTATUS(outcome.status) != 0) {
+		set_result(res, HOOK_SCRIPT_FAILED, script->location,
+		    exit_message(
+			script->location, script->runas, outcome.status));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sp.null_fd >= 0)
+		close(sp.null_fd);
+	free(sp.groups);
+	env_free(&env);
+	free(pwbuf);
+	free(path);
+	return ret;
+}
+
+int
+hook_run_event(
+    const struct hook_context *ctx, const char *event, struct hook_result *res)
+{
+	struct appspec_opts opts = { ctx->custom_events, ctx->ncustom_events };
+	const struct appspec_hook *hook;
+	struct appspec *spec = NULL;
+	struct hook_log log;
+	struct err err = ERR_INIT;
+	char *owned = NULL, *archive = NULL, *current = NULL;
+	const char *droot;
+	size_t i;
+	int ret = -1, log_open = 0;
+
+	memset(res, 0, sizeof(*res));
+	set_result(res, HOOK_SUCCEEDED, "", xstrdup("Succeeded: "));
+	current = state_droot(
+	    ctx->root_dir, ctx->deployment_group_id, ctx->deployment_id, &err);
+	if (current == NULL) {
+		set_result(res, HOOK_UNKNOWN_ERROR, "", xstrdup(err.msg));
+		goto out;
+	}
+	droot = hook_select_revision(ctx, event, &owned);
+	if (droot == NULL || !is_dir(droot)) {
+		if (droot != NULL)
+			log_warn("%s: the revision %s no longer exists; no "
+				 "scripts to run",
+			    event, droot);
+		res->noop = 1;
+		ret = 0;
+		goto out;
+	}
+	archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
+	if (appspec_load(archive, ctx->appspec_filename, &opts, &spec, &err) <
+	    0) {
+		set_result(res, HOOK_UNKNOWN_ERROR, "", xstrdup(err.msg));
+		goto out;
+	}
+	hook = appspec_find_hook(spec, event);
+	if (hook == NULL || hook->nscripts == 0) {
+		res->noop = 1;
+		ret = 0;
+		goto out;
+	}
+	hook_log_open(&log, ctx, current, event);
+	log_open = 1;
+	hook_log_entry(&log, "LifecycleEvent - ", event, strlen(event));
+	for (i = 0; i < hook->nscripts; i++)
+		if (run_one(ctx, event, archive, &hook->scripts[i], &log, res) <
+		    0)
+			goto out;
+	ret = 0;
+out:
+	if (log_open) {
+		res->log = ret < 0 ? hook_log_tail(&log) : xstrdup("");
+		hook_log_close(&log);
+	} else {
+		res->log = xstrdup("");
+	}
+	appspec_free(spec);
+	free(archive);
+	free(owned);
+	free(current);
+	return ret;
+}
+
+/* Replace invalid UTF-8 with U+FFFD so the service can parse the JSON. */
+static char *
+valid_utf8(const char *s)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	char *out = xmalloc(len * 3 + 1);
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need = c < 0x80	 ? 1
+		    : (c & 0xe0) == 0xc0 ? 2
+		    : (c & 0xf0) == 0xe0 ? 3
+		    : (c & 0xf8) == 0xf0 ? 4
+					 : 0;
+		size_t k;
+		int ok =
+		    need > 0 && i + need <= len && !(need == 2 && c < 0xc2);
+
+		for (k = 1; ok && k < need; k++)
+			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+				ok = 0;
+		if (ok) {
+			memcpy(out + o, s + i, need);
+			o += need;
+			i += need;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static char *
+render(enum hook_code code, const char *script, const char *message,
+    const char *log)
+{
+	struct json *obj = json_object();
+	char *text;
+
+	json_set(obj, "error_code", json_number(code));
+	json_set(obj, "script_name", json_string(script));
+	json_set(obj, "message", json_string(message));
+	json_set(obj, "log", json_string(log));
+	text = json_print(obj);
+	json_free(obj);
+	return text;
+}
+
+char *
+hook_diagnostics(enum hook_code code, const char *script_name,
+    const char *message, const char *log)
+{
+	char *script = valid_utf8(script_name != NULL ? script_name : "");
+	char *msg = valid_utf8(message != NULL ? message : "");
+	char *tail = valid_utf8(log != NULL ? log : "");
+	size_t start = 0, tlen = strlen(tail);
+	char *text = render(code, script, msg, tail);
+
+	/* over the limit: drop the oldest log bytes, then cut the message */
+	while (strlen(text) > HOOK_DIAGNOSTICS_MAX && start < tlen) {
+		size_t over = strlen(text) - HOOK_DIAGNOSTICS_MAX;
+
+		start += over > 64 ? over : 64;
+		if (start > tlen)
+			start = tlen;
+		while (
+		    start < tlen && ((unsigned char)tail[start] & 0xc0) == 0x80)
+			start++; /* never split a UTF-8 sequence */
+		free(text);
+		text = render(code, script, msg, tail + start);
+	}
+	while (strlen(text) > HOOK_DIAGNOSTICS_MAX && strlen(msg) > 0) {
+		size_t cut = strlen(msg) / 2;
+
+		while (cut > 0 && ((unsigned char)msg[cut] & 0xc0) == 0x80)
+			cut--;
+		msg[cut] = '\0';
+		free(text);
+		text = render(code, script, msg, "");
+	}
+	free(script);
+	free(msg);
+	free(tail);
+	return text;
+}

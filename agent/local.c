@@ -1,0 +1,797 @@
+/*
+ * local: `cdagent local` / `codedeploy-local`, a local deployment with the
+ * command line of AWS's codedeploy-local (v1 §11, v2 §13).
+ *
+ * Arguments are validated in v1's order before anything touches the
+ * deployment root; a validation error prints "ERROR: <message>" and exits 2
+ * (v2).  The deployment then runs event by event through exec_command(),
+ * the same code the daemon uses.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "exec.h"
+#include "fsutil.h"
+#include "local.h"
+#include "log.h"
+#include "state.h"
+#include "xalloc.h"
+
+#define LOCAL_DEFAULT_GROUP "default-local-deployment-group"
+#define LOCAL_DEFAULT_GROUP_NAME "LocalFleet"
+#define LOCAL_MAX_EVENTS 64
+
+struct local_args {
+	const char *location;
+	const char *type;
+	const char *feb;
+	const char *group;
+	const char *group_name;
+	const char *app_name;
+	const char *events;
+	const char *config;
+	const char *appspec;
+	const char *github_token;
+};
+
+/* Events that need the new revision (v1 cli_validator). */
+static const char *const new_revision_events[] = {
+	"AfterInstall",
+	"ApplicationStart",
+	"ValidateService",
+	"BeforeAllowTraffic",
+	"AfterAllowTraffic",
+};
+
+static void
+print_help(FILE *out)
+{
+	fprintf(out,
+	    "usage: cdagent local [options]   (also installed as "
+	    "codedeploy-local)\n\n"
+	    "Deploy a revision on this host, as AWS CodeDeploy would, "
+	    "without the service.\n\n"
+	    "  -l, --bundle-location LOCATION  a directory, a tar/tgz/zip "
+	    "file, s3://bucket/key\n"
+	    "                                  [?versionId=V&etag=E], or a "
+	    "GitHub https URL\n"
+	    "                                  (default: the current "
+	    "directory)\n"
+	    "  -t, --type TYPE                 tgz, tar, zip or directory "
+	    "(default directory)\n"
+	    "  -b, --file-exists-behavior B    DISALLOW, OVERWRITE or RETAIN "
+	    "(default DISALLOW)\n"
+	    "  -g, --deployment-group ID       the folder under the "
+	    "deployment root\n"
+	    "                                  (default " LOCAL_DEFAULT_GROUP
+	    ")\n"
+	    "  -d, --deployment-group-name N   DEPLOYMENT_GROUP_NAME for "
+	    "hooks (default LocalFleet)\n"
+	    "  -a, --application-name N        APPLICATION_NAME for hooks "
+	    "(default: the location)\n"
+	    "  -e, --events E1,E2,...          the events to run, in order; "
+	    "DownloadBundle and\n"
+	    "                                  Install are added when "
+	    "missing (default: all)\n"
+	    "  -c, --agent-configuration-file F  the agent configuration "
+	    "(default " CFG_DEFAULT_PATH ")\n"
+	    "  -A, --appspec-filename NAME     the appspec file name "
+	    "(default appspec.yml)\n"
+	    "      --github-token TOKEN        for private GitHub "
+	    "repositories (or CODEDEPLOY_GITHUB_TOKEN)\n"
+	    "  -h, --help                      this help\n"
+	    "  -v, --version                   the version\n");
+}
+
+static int __attribute__((format(printf, 1, 2)))
+validation_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ERROR: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return LOCAL_EXIT_USAGE;
+}
+
+/* Split a comma-separated list (empty items are errors). */
+static int
+split_events(const char *text, char ***out, size_t *n)
+{
+	char *copy = xstrdup(text), *p = copy, *comma;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		if (*p == '\0' || *n == LOCAL_MAX_EVENTS) {
+			ret = -1;
+			break;
+		}
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = xstrdup(p);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	free(copy);
+	return ret;
+}
+
+static void
+free_list(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static int
+in_list(const char *name, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether an event is a v1 PascalCase name (^([A-Z][a-z0-9]+)+, §3.6). */
+static int
+pascal_case(const char *name)
+{
+	const char *p = name;
+
+	if (!(*p >= 'A' && *p <= 'Z'))
+		return 0;
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			(*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+/* v1 §11.3 step 5: what may come before DownloadBundle and Install. */
+static int
+check_event_order(char **events, size_t n, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!pascal_case(events[i]))
+			return validation_error(
+			    "event '%s' is not a valid lifecycle event name: "
+			    "use PascalCase letters and digits, such as "
+			    "ApplicationStart",
+			    events[i]);
+	if (in_list("DownloadBundle", (const char *const *)events, n)) {
+		for (i = 0; strcmp(events[i], "DownloadBundle") != 0; i++)
+			if (in_list(events[i], new_revision_events, 5) ||
+			    strcmp(events[i], "Install") == 0)
+				return validation_error(
+				    "The only events that can be specified "
+				    "before DownloadBundle are "
+				    "BeforeBlockTraffic,AfterBlockTraffic,"
+				    "ApplicationStop. Please fix the order of "
+				    "your specified events: %s",
+				    text);
+	}
+	if (in_list("Install", (const char *const *)events, n)) {
+		for (i = 0; strcmp(events[i], "Install") != 0; i++)
+			if (in_list(events[i], new_revision_events, 5))
+				return validation_error(
+				    "The only events that can be specified "
+				    "before Install are BeforeBlockTraffic,"
+				    "AfterBlockTraffic,ApplicationStop,"
+				    "DownloadBundle,BeforeInstall. Please fix "
+				    "the order of your specified events: %s",
+				    text);
+	}
+	return 0;
+}
+
+/* d- + 9 of [A-Z0-9] + -local (v1 §11.4). */
+static char *
+random_deployment_id(void)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char bytes[9];
+	char id[32];
+	size_t i;
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+
+		for (i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (unsigned char)rand_r(&seed);
+	}
+	memcpy(id, "d-", 2);
+	for (i = 0; i < 9; i++)
+		id[2 + i] = alphabet[bytes[i] % 36];
+	memcpy(id + 11, "-local", 7);
+	return xstrdup(id);
+}
+
+/* "s3://bucket/key?versionId=V&etag=E" into the spec. */
+static int
+parse_s3(const char *location, struct exec_spec *spec)
+{
+	const char *rest = location + 5, *slash = strchr(rest, '/');
+	const char *query;
+	char *params, *p, *next;
+
+	if (slash == NULL || slash == rest || slash[1] == '\0')
+		return validation_error("s3 location %s not in the expected "
+					"format of 's3://bucket/key'",
+		    location);
+	spec->revision = EXEC_REV_S3;
+	spec->bucket = xstrndup(rest, (size_t)(slash - rest));
+	query = strchr(slash, '?');
+	spec->key = query != NULL
+	    ? xstrndup(slash + 1, (size_t)(query - slash - 1))
+	    : xstrdup(slash + 1);
+	if (query == NULL)
+		return 0;
+	params = xstrdup(query + 1);
+	for (p = params; p != NULL; p = next) {
+		next = strchr(p, '&');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(p, "versionId=", 10) == 0) {
+			free(spec->version);
+			spec->version = xstrdup(p + 10);
+		} else if (strncmp(p, "etag=", 5) == 0) {
+			free(spec->etag);
+			spec->etag = xstrdup(p + 5);
+		}
+	}
+	free(params);
+	return 0;
+}
+
+/* GitHub https URLs (v1 §11.4 with v2's forms). */
+static int
+parse_github(const char *location, const char *type, struct exec_spec *spec)
+{
+	const char *path = strchr(location + 8, '/');
+	char *copy, *parts[8];
+	size_t n = 0, len;
+	char *p, *slash;
+	int ret = -1;
+
+	if (path == NULL)
+		goto bad;
+	copy = xstrdup(path + 1);
+	for (p = copy; p != NULL && n < 8; p = slash) {
+		slash = strchr(p, '/');
+		if (slash != NULL)
+			*slash++ = '\0';
+		if (*p != '\0')
+			parts[n++] = p;
+	}
+	spec->revision = EXEC_REV_GITHUB;
+	spec->bundle_type = strcmp(type, "tar") == 0 ? UNPACK_TAR : UNPACK_ZIP;
+	if (n >= 4 && strcmp(parts[0], "repos") == 0) {
+		/* https://api.github.com/repos/<owner>/<repo>/<kind>/<ref> */
+		spec->account = xstrdup(parts[1]);
+		spec->repository = xstrdup(parts[2]);
+		spec->commit_id = xstrdup(n >= 5 ? parts[n - 1] : "HEAD");
+		ret = 0;
+	} else if (n >= 2 &&
+	    strncmp(location, "https://github.com/", 19) == 0) {
+		spec->account = xstrdup(parts[0]);
+		len = strlen(parts[1]);
+		if (len > 4 && strcmp(parts[1] + len - 4, ".git") == 0)
+			parts[1][len - 4] = '\0';
+		spec->repository = xstrdup(parts[1]);
+		if (n >= 4 &&
+		    (strcmp(parts[2], "tree") == 0 ||
+			strcmp(parts[2], "commit") == 0))
+			spec->commit_id = xstrdup(parts[3]);
+		else
+			spec->commit_id = xstrdup("HEAD");
+		ret = 0;
+	}
+	free(copy);
+	if (ret == 0)
+		return 0;
+bad:
+	return validation_error(
+	    "github location %s not in the expected format of "
+	    "'https://github.com/<owner>/<repository_name>'(assumes HEAD "
+	    "commit) or 'https://api.github.com/repos/<owner>/"
+	    "<repository_name>/tarball/<commit>' or 'https://api.github.com/"
+	    "repos/<owner>/<repository_name>/zipball/<commit>'",
+	    location);
+}
+
+/* The appspec of a directory bundle must be there (v1 §11.3 step 4). */
+static int
+check_directory_appspec(const char *dir, const char *name)
+{
+	const char *names[3] = { name, "appspec.yml", "appspec.yaml" };
+	size_t i;
+	struct stat st;
+
+	for (i = name != NULL ? 0 : 1; i < 3; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		int found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+
+		free(path);
+		if (found)
+			return 0;
+		if (name != NULL)
+			break; /* a custom name must exist itself */
+	}
+	return validation_error(
+	    "Expecting appspec file at location %s/%s but it is not found "
+	    "there. Please either run the CLI from within a directory "
+	    "containing the %s file or specify a bundle location containing "
+	    "an %s file in its root directory",
+	    dir, name != NULL ? name : "appspec.yml",
+	    name != NULL ? name : "appspec.yml",
+	    name != NULL ? name : "appspec.yml");
+}
+
+/* Validate the arguments in v1's order and build the spec; 0 or exit code. */
+static int
+build_spec(const struct local_args *a, struct exec_spec *spec)
+{
+	enum unpack_format format;
+	const char *loc = a->location;
+	struct err err = ERR_INIT;
+	struct stat st;
+	char *abs;
+	int r;
+
+	if (unpack_parse_format(a->type, &format) < 0)
+		return validation_error("type %s is not a valid type. Must be "
+					"one of tgz,tar,zip,directory",
+		    a->type);
+	spec->bundle_type = format;
+	if (strncmp(loc, "http://", 7) == 0)
+		return validation_error("location %s cannot be http, only "
+					"encrypted (https) url endpoints "
+					"supported",
+		    loc);
+	if (strncmp(loc, "s3://", 5) == 0) {
+		if (format == UNPACK_DIRECTORY)
+			return validation_error("location %s is in S3: give "
+						"its bundle type with -t tar, "
+						"tgz or zip",
+			    loc);
+		if ((r = parse_s3(loc, spec)) != 0)
+			return r;
+	} else if (strncmp(loc, "https://", 8) == 0) {
+		const char *host = loc + 8;
+		size_t hlen = strcspn(host, "/:");
+
+		if (!(hlen >= 10 &&
+			strncmp(host + hlen - 10, "github.com", 10) == 0))
+			return validation_error(
+			    "unknown location %s cannot be determined to be "
+			    "S3, Github, or a local file / directory",
+			    loc);
+		if ((r = parse_github(loc, a->type, spec)) != 0)
+			return r;
+	} else {
+		if (strncmp(loc, "file://", 7) == 0)
+			loc += 7; /* v1 mangled these (bug 42) */
+		else if (strstr(loc, "://") != NULL)
+			return validation_error(
+			    "unknown location %s cannot be determined to be "
+			    "S3, Github, or a local file / directory",
+			    loc);
+		if (stat(loc, &st) < 0)
+			return validation_error("location %s is specified as a "
+						"file or directory which does "
+						"not exist",
+			    loc);
+		if (format == UNPACK_DIRECTORY && !S_ISDIR(st.st_mode))
+			return validation_error("location %s is specified with "
+						"type directory but it is a "
+						"file",
+			    loc);
+		if (format != UNPACK_DIRECTORY && S_ISDIR(st.st_mode))
+			return validation_error("location %s is specified as a "
+						"compressed local file but it "
+						"is a directory",
+			    loc);
+		abs = realpath(loc, NULL);
+		if (abs == NULL)
+			return validation_error("location %s cannot be read: "
+						"%s",
+			    loc, strerror(errno));
+		if (format == UNPACK_DIRECTORY &&
+		    (r = check_directory_appspec(abs, a->appspec)) != 0) {
+			free(abs);
+			return r;
+		}
+		spec->location = abs;
+		spec->revision = format == UNPACK_DIRECTORY
+		    ? EXEC_REV_LOCAL_DIRECTORY
+		    : EXEC_REV_LOCAL_FILE;
+	}
+	if (appspec_parse_feb(a->feb, 1, &spec->file_exists_behavior) < 0)
+		return validation_error("file exists behavior %s is not valid. "
+					"Must be one of DISALLOW, OVERWRITE, "
+					"RETAIN",
+		    a->feb);
+	if (state_check_id(a->group, "deployment group", &err) < 0)
+		return validation_error("%s", err.msg);
+	if (a->appspec != NULL &&
+	    (a->appspec[0] == '\0' || strchr(a->appspec, '/') != NULL ||
+		strcmp(a->appspec, "..") == 0 || strcmp(a->appspec, ".") == 0))
+		return validation_error("appspec filename '%s' must be a file "
+					"name in the revision's root, such as "
+					"appspec.yml",
+		    a->appspec);
+	return 0;
+}
+
+/* Events to run, and AllPossibleLifecycleEvents (v1 §11.5). */
+static int
+plan_events(
+    const char *text, char ***run, size_t *nrun, char ***all, size_t *nall)
+{
+	char **given = NULL;
+	size_t ngiven = 0, i, n = 0;
+	int r;
+
+	*run = NULL;
+	*nrun = 0;
+	*all = xcalloc(exec_ndefault_events + LOCAL_MAX_EVENTS, sizeof(char *));
+	for (i = 0; i < exec_ndefault_events; i++)
+		(*all)[n++] = xstrdup(exec_default_events[i]);
+	if (text == NULL) {
+		*run = xcalloc(exec_ndefault_events, sizeof(char *));
+		for (i = 0; i < exec_ndefault_events; i++)
+			(*run)[i] = xstrdup(exec_default_events[i]);
+		*nrun = exec_ndefault_events;
+		*nall = n;
+		return 0;
+	}
+	if (split_events(text, &given, &ngiven) < 0) {
+		free_list(given, ngiven);
+		*nall = n;
+		return validation_error("events '%s' must be a comma-separated "
+					"list of event names without empty "
+					"entries",
+		    text);
+	}
+	if ((r = check_event_order(given, ngiven, text)) != 0) {
+		free_list(given, ngiven);
+		*nall = n;
+		return r;
+	}
+	for (i = 0; i < ngiven; i++)
+		if (!in_list(given[i], (const char *const *)*all, n))
+			(*all)[n++] = xstrdup(given[i]);
+	*nall = n;
+	*run = xcalloc(ngiven + 2, sizeof(char *));
+	if (!in_list("DownloadBundle", (const char *const *)given, ngiven))
+		(*run)[(*nrun)++] = xstrdup("DownloadBundle");
+	if (!in_list("Install", (const char *const *)given, ngiven))
+		(*run)[(*nrun)++] = xstrdup("Install");
+	for (i = 0; i < ngiven; i++)
+		(*run)[(*nrun)++] = xstrdup(given[i]);
+	free_list(given, ngiven);
+	/* Install before DownloadBundle: swap them (pinned) */
+	for (i = 0; i < *nrun; i++) {
+		if (strcmp((*run)[i], "Install") == 0) {
+			size_t j;
+
+			for (j = i + 1; j < *nrun; j++)
+				if (strcmp((*run)[j], "DownloadBundle") == 0) {
+					char *t = (*run)[i];
+
+					(*run)[i] = (*run)[j];
+					(*run)[j] = t;
+				}
+			break;
+		}
+	}
+	return 0;
+}
+
+struct progress {
+	int tty;
+	const char *event;
+	long long last_ms;
+};
+
+static long long
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Live byte counts at a terminal, at most ten times a second. */
+static void
+on_progress(const char *what, uint64_t done, uint64_t total, void *arg)
+{
+	struct progress *p = arg;
+	long long now = ms_now();
+
+	(void)total;
+	if (!p->tty || now - p->last_ms < 100)
+		return;
+	p->last_ms = now;
+	fprintf(
+	    stdout, "\r  %-20s %s %.1f MB", p->event, what, (double)done / 1e6);
+	fflush(stdout);
+}
+
+static int
+open_log(const struct cfg *cfg)
+{
+	struct log_opts opts = {
+		.ident = "codedeploy-local",
+		.level = cfg->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+		.sinks = LOG_SINK_JOURNAL | LOG_SINK_FILE,
+		.stderr_fd = -1,
+		.journal_no_fallback = 1,
+	};
+	struct err err = ERR_INIT;
+	char *path = xasprintf("%s/codedeploy-local.log", cfg->log_dir);
+	int r = -1;
+
+	opts.file_path = path;
+	if (fsutil_mkdir_p(cfg->log_dir, 0755, &err) == 0 &&
+	    log_open(&opts, &err) == 0)
+		r = 0;
+	if (r < 0) {
+		/* not fatal: keep warnings on stderr, hook output in files */
+		opts.sinks = LOG_SINK_JOURNAL | LOG_SINK_STDERR;
+		opts.level = LOG_LEVEL_WARN;
+		opts.file_path = NULL;
+		log_open(&opts, NULL);
+		log_warn("cannot write the log %s: %s", path, err.msg);
+	}
+	free(path);
+	return r;
+}
+
+static int
+load_config(const char *path, struct cfg **out)
+{
+	struct err err = ERR_INIT;
+	struct cfg *cfg = cfg_new();
+	size_t i;
+
+	*out = NULL;
+	if (path == NULL)
+		path = cfg_default_path();
+	if (path != NULL && cfg_load_file(cfg, path, &err) < 0) {
+		for (i = 0; i < cfg->ndiags; i++)
+			if (cfg->diags[i].is_error)
+				fprintf(
+				    stderr, "ERROR: %s\n", cfg->diags[i].msg);
+		cfg_free(cfg);
+		return LOCAL_EXIT_USAGE;
+	}
+	for (i = 0; i < cfg->ndiags; i++)
+		fprintf(stderr, "WARNING: %s\n", cfg->diags[i].msg);
+	*out = cfg;
+	return 0;
+}
+
+int
+local_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bundle-location", required_argument, NULL, 'l' },
+		{ "type", required_argument, NULL, 't' },
+		{ "file-exists-behavior", required_argument, NULL, 'b' },
+		{ "deployment-group", required_argument, NULL, 'g' },
+		{ "deployment-group-name", required_argument, NULL, 'd' },
+		{ "application-name", required_argument, NULL, 'a' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "agent-configuration-file", required_argument, NULL, 'c' },
+		{ "appspec-filename", required_argument, NULL, 'A' },
+		{ "github-token", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct local_args a = {
+		.location = ".",
+		.type = "directory",
+		.feb = "DISALLOW",
+		.group = LOCAL_DEFAULT_GROUP,
+		.group_name = LOCAL_DEFAULT_GROUP_NAME,
+	};
+	struct exec_spec spec;
+	struct exec_env env;
+	struct exec_result res;
+	struct progress prog;
+	struct cfg *cfg = NULL;
+	char **run = NULL, **all = NULL;
+	char *droot = NULL, *last = NULL, *recent = NULL;
+	size_t nrun = 0, nall = 0, i;
+	int c, ret = LOCAL_EXIT_USAGE;
+	struct err err = ERR_INIT;
+
+	memset(&spec, 0, sizeof(spec));
+	memset(&res, 0, sizeof(res));
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:l:t:b:g:d:a:e:c:A:hv", longopts,
+		    NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			a.location = optarg;
+			break;
+		case 't':
+			a.type = optarg;
+			break;
+		case 'b':
+			a.feb = optarg;
+			break;
+		case 'g':
+			a.group = optarg;
+			break;
+		case 'd':
+			a.group_name = optarg;
+			break;
+		case 'a':
+			a.app_name = optarg;
+			break;
+		case 'e':
+			a.events = optarg;
+			break;
+		case 'c':
+			a.config = optarg;
+			break;
+		case 'A':
+			a.appspec = optarg;
+			break;
+		case 'T':
+			a.github_token = optarg;
+			break;
+		case 'h':
+			print_help(stdout);
+			return 0;
+		case 'v':
+			printf("cdagent %s\n", PACKAGE_VERSION);
+			return 0;
+		case ':':
+			fprintf(stderr, "ERROR: option %s needs a value\n",
+			    argv[optind - 1]);
+			print_help(stderr);
+			return LOCAL_EXIT_USAGE;
+		default:
+			fprintf(stderr, "ERROR: unknown option %s\n",
+			    argv[optind - 1]);
+			print_help(stderr);
+			return LOCAL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return validation_error("unexpected argument '%s'; see "
+					"--help",
+		    argv[optind]);
+	if (a.github_token == NULL || a.github_token[0] == '\0')
+		a.github_token = getenv("CODEDEPLOY_GITHUB_TOKEN");
+
+	if ((ret = load_config(a.config, &cfg)) != 0)
+		goto out;
+	if ((ret = build_spec(&a, &spec)) != 0)
+		goto out;
+	if ((ret = plan_events(a.events, &run, &nrun, &all, &nall)) != 0)
+		goto out;
+	if (spec.revision == EXEC_REV_S3 || spec.revision == EXEC_REV_GITHUB) {
+		ret = validation_error("%s locations are not supported yet by "
+				       "this version of cdagent; deploy from "
+				       "a local file or directory",
+		    spec.revision == EXEC_REV_S3 ? "S3" : "GitHub");
+		goto out;
+	}
+
+	/* the deployment begins: from here on the deployment root changes */
+	ret = LOCAL_EXIT_FAILED;
+	open_log(cfg);
+	spec.deployment_id = random_deployment_id();
+	spec.deployment_group_id = xstrdup(a.group);
+	spec.deployment_group_name = xstrdup(a.group_name);
+	spec.application_name =
+	    xstrdup(a.app_name != NULL ? a.app_name : a.location);
+	spec.appspec_filename = a.appspec != NULL ? xstrdup(a.appspec) : NULL;
+	spec.github_token =
+	    a.github_token != NULL ? xstrdup(a.github_token) : NULL;
+	spec.all_possible_events = all;
+	spec.nall_possible_events = nall;
+	all = NULL;
+	nall = 0;
+	droot = state_droot(
+	    cfg->root_dir, spec.deployment_group_id, spec.deployment_id, &err);
+	printf("Starting to execute deployment from within folder %s\n", droot);
+	fflush(stdout);
+	if (state_get_last_successful(cfg->root_dir, a.group, &last, &err) <
+		0 ||
+	    state_get_most_recent(cfg->root_dir, a.group, &recent, &err) < 0) {
+		fprintf(stderr, "ERROR: %s\n", err.msg);
+		goto out;
+	}
+	log_info("local deployment %s of %s (%s) into %s", spec.deployment_id,
+	    a.location, a.type, droot);
+
+	memset(&env, 0, sizeof(env));
+	env.cfg = cfg;
+	env.local = 1;
+	env.last_successful_droot = last;
+	env.most_recent_droot = recent;
+	prog.tty = isatty(1);
+	prog.last_ms = 0;
+	env.progress = on_progress;
+	env.progress_arg = &prog;
+	for (i = 0; i < nrun; i++) {
+		int r;
+
+		prog.event = run[i];
+		exec_result_clear(&res);
+		r = exec_command(&env, &spec, run[i], &res);
+		if (prog.tty)
+			printf("\r\033[K");
+		if (r < 0) {
+			printf("  %s failed\n", run[i]);
+			log_error("%s failed: %s", run[i], res.message);
+			if (res.code == HOOK_UNKNOWN_ERROR) {
+				fprintf(stderr, "ERROR: %s\n", res.message);
+			} else {
+				printf("Your local deployment failed while "
+				       "trying to execute your script at "
+				       "%s/%s/%s\n",
+				    droot, STATE_ARCHIVE_DIR, res.script_name);
+				fprintf(stderr, "ERROR: %s\n", res.message);
+			}
+			printf("See the deployment log at %s/logs/scripts.log "
+			       "for more details\n",
+			    droot);
+			goto out;
+		}
+		printf("  %s %s\n", run[i],
+		    res.noop ? "skipped (no scripts)" : "succeeded");
+		fflush(stdout);
+	}
+	printf("See the deployment log at %s/logs/scripts.log for more "
+	       "details\n",
+	    droot);
+	printf("Your local deployment succeeded: the AppSpec file is valid "
+	       "and every event ran.\n");
+	ret = 0;
+out:
+	fflush(stdout);
+	exec_result_clear(&res);
+	exec_spec_clear(&spec);
+	free_list(run, nrun);
+	free_list(all, nall);
+	free(droot);
+	free(last);
+	free(recent);
+	cfg_free(cfg);
+	log_close();
+	return ret;
+}

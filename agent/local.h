@@ -1,0 +1,14 @@
+/*
+ * local: `cdagent local` (and `codedeploy-local`), AWS's codedeploy-local
+ * command line (v1 §11).
+ */
+#ifndef CDAGENT_LOCAL_H
+#define CDAGENT_LOCAL_H
+
+#define LOCAL_EXIT_FAILED 1 /* the deployment failed */
+#define LOCAL_EXIT_USAGE 2  /* bad arguments; nothing was changed */
+
+/* Run a local deployment; returns the process exit status. */
+int local_main(int argc, char **argv);
+
+#endif
