@@ -59,6 +59,16 @@ lacks() {
 	! grep -qE -- "$2" <<<"$1"
 }
 
+# alive PID: a running process (a zombie awaiting its reaper is not).
+alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] &&
+		[ "$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+not_alive() {
+	! alive "$1"
+}
+
 done_testing() {
 	echo "1..$T_N"
 	[ "$T_FAIL" -eq 0 ]

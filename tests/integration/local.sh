@@ -1,0 +1,209 @@
+#!/bin/bash
+# `cdagent local` / `codedeploy-local`: v1's options and validation (exit 2,
+# nothing touched), every bundle type, event orderings and custom events,
+# file-exists behaviours, a second deployment, failing hooks, and the
+# example app deployed twice.
+. "$(dirname "$0")/lib.sh"
+
+root=$T_TMP/root
+conf=$T_TMP/agent.yml
+cat >"$conf" <<YML
+:root_dir: $root
+:log_dir: $T_TMP/log
+:on_premises_config_file: $T_TMP/none.yml
+YML
+dest=$T_TMP/dest
+export PROOF=$T_TMP/proof
+
+# make_app DIR: a revision whose hooks append their event to $PROOF
+make_app() {
+	local dir=$1 ev
+	mkdir -p "$dir/scripts" "$dir/content"
+	echo "content of $dir" >"$dir/content/file.txt"
+	{
+		echo "version: 0.0"
+		echo "os: linux"
+		echo "files:"
+		echo "  - source: content"
+		echo "    destination: $dest"
+		echo "hooks:"
+		for ev in ApplicationStop BeforeInstall AfterInstall ApplicationStart ValidateService; do
+			printf '  %s:\n    - location: scripts/%s.sh\n' "$ev" "$ev"
+			printf '#!/bin/sh\necho "%s $DEPLOYMENT_ID $(basename "$(dirname "$(dirname "$(dirname "$0")")")")" >> "$PROOF"\n' "$ev" >"$dir/scripts/$ev.sh"
+			chmod 755 "$dir/scripts/$ev.sh"
+		done
+	} >"$dir/appspec.yml"
+}
+
+deploy() {
+	run "$CDAGENT" local -c "$conf" "$@"
+}
+
+# --- help, version, usage -------------------------------------------------
+deploy --help
+check "--help exits 0 (v1 bug 42)" test "$RC" -eq 0
+check "--help lists -l and --github-token" contains "$OUT" 'bundle-location.*github-token|github-token'
+deploy --version
+check "--version exits 0 (v1 bug 42)" contains "$RC $OUT" '^0 cdagent [0-9]'
+deploy --frob
+check "unknown option: exit 2" test "$RC" -eq 2
+check "unknown option: named" contains "$ERR" 'unknown option --frob'
+
+# --- validation: exit 2, message, nothing touched ----------------------------
+make_app "$T_TMP/app"
+validation() {
+	local name=$1 pattern=$2
+	shift 2
+	deploy "$@"
+	check "$name: exit 2" test "$RC" -eq 2
+	check "$name: says why" contains "$ERR" "^ERROR: .*$pattern"
+	check "$name: deployment root untouched" test ! -e "$root"
+}
+validation "bad type" "type rar is not a valid type. Must be one of tgz,tar,zip,directory" -l "$T_TMP/app" -t rar
+validation "http location" "cannot be http, only encrypted \\(https\\)" -l http://example.com/b.tgz -t tgz
+validation "missing location" "which does not exist" -l "$T_TMP/nope" -t directory
+touch "$T_TMP/file.tgz"
+validation "directory type on a file" "specified with type directory but it is a file" -l "$T_TMP/file.tgz" -t directory
+validation "archive type on a directory" "compressed local file but it is a directory" -l "$T_TMP/app" -t tgz
+mkdir -p "$T_TMP/empty"
+validation "directory without appspec" "Expecting appspec file at location $T_TMP/empty/appspec.yml" -l "$T_TMP/empty"
+validation "custom appspec name missing" "Expecting appspec file at location $T_TMP/app/custom.yml" -l "$T_TMP/app" -A custom.yml
+validation "bad file exists behavior" "file exists behavior MERGE is not valid" -l "$T_TMP/app" -b MERGE
+validation "Install before DownloadBundle" "The only events that can be specified before DownloadBundle are BeforeBlockTraffic,AfterBlockTraffic,ApplicationStop" -l "$T_TMP/app" -e Install,DownloadBundle
+validation "ApplicationStart before Install" "The only events that can be specified before Install are BeforeBlockTraffic,AfterBlockTraffic,ApplicationStop,DownloadBundle,BeforeInstall" -l "$T_TMP/app" -e ApplicationStart,Install
+validation "empty event" "comma-separated" -l "$T_TMP/app" -e BeforeInstall,,ApplicationStart
+validation "bad event name" "not a valid lifecycle event name" -l "$T_TMP/app" -e 'rm -rf'
+validation "unsafe group" "deployment group" -l "$T_TMP/app" -g ../escape
+validation "s3 without key" "not in the expected format of 's3://bucket/key'" -l s3://bucket -t zip
+validation "s3 not yet supported" "S3 locations are not supported yet" -l 's3://bucket/key.zip?versionId=3&etag=abc' -t zip
+validation "unknown https host" "cannot be determined to be S3, Github, or a local file" -l https://example.com/x.zip -t zip
+validation "bad github URL" "github location .* not in the expected format" -l https://github.com/onlyowner -t zip
+run env -u CODEDEPLOY_AGENT_CONFIG_FILE "$CDAGENT" local -c "$T_TMP/missing.yml" -l "$T_TMP/app"
+check "missing config: exit 2" test "$RC" -eq 2
+check "missing config: named" contains "$ERR" "ERROR: The config file $T_TMP/missing.yml does not exist or is not readable"
+
+# --- a directory bundle, default events -------------------------------------
+deploy -l "$T_TMP/app"
+check "directory bundle: exit 0" test "$RC" -eq 0
+check "announces the deployment folder" contains "$OUT" "^Starting to execute deployment from within folder $root/default-local-deployment-group/d-[A-Z0-9]{9}-local\$"
+check "points at scripts.log" contains "$OUT" "^See the deployment log at $root/default-local-deployment-group/d-[A-Z0-9]{9}-local/logs/scripts.log for more details\$"
+check "says it succeeded" contains "$OUT" "succeeded"
+did1=$(grep -o 'd-[A-Z0-9]\{9\}-local' <<<"$OUT" | head -1)
+check "file installed" test "$(cat "$dest/file.txt" 2>/dev/null)" = "content of $T_TMP/app"
+check "first deployment: no ApplicationStop, four events" \
+	test "$(cut -d' ' -f1 "$PROOF" | tr '\n' ' ')" = "BeforeInstall AfterInstall ApplicationStart ValidateService "
+check "hooks see the deployment id" contains "$(cat "$PROOF")" "^BeforeInstall $did1 "
+check "v1 layout: archive" test -d "$root/default-local-deployment-group/$did1/deployment-archive/scripts"
+check "v1 layout: last successful" test "$(cat "$root/deployment-instructions/default-local-deployment-group_last_successful_install")" = "$root/default-local-deployment-group/$did1"
+check "v1 layout: cleanup file" test -s "$root/deployment-instructions/default-local-deployment-group-cleanup"
+check "v1 layout: install.json" contains "$(cat "$root/deployment-instructions/default-local-deployment-group-install.json")" '^\{"instructions":\[\{"type":"mkdir","directory":"[^"]*/dest"\},\{"type":"copy","source":"[^"]*/deployment-archive/content/file.txt","destination":"[^"]*/dest/file.txt"\}\]\}$'
+check "agent log written" test -s "$T_TMP/log/codedeploy-local.log"
+
+# --- second deployment: ApplicationStop runs from the previous revision ---------
+: >"$PROOF"
+make_app "$T_TMP/app2"
+deploy -l "$T_TMP/app2"
+check "second deployment: exit 0" test "$RC" -eq 0
+check "second deployment: ApplicationStop from the previous revision" \
+	contains "$(head -1 "$PROOF")" "^ApplicationStop d-[A-Z0-9]{9}-local $did1\$"
+check "second deployment: file replaced" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
+check "group holds both deployments" test "$(ls "$root/default-local-deployment-group" | wc -l)" -eq 2
+
+# --- archives: tar, tgz, zip (with a top directory stripped) ---------------------
+rm -rf "$root" "$dest"
+make_app "$T_TMP/pkg/myapp"
+(cd "$T_TMP/pkg/myapp" && tar -cf "$T_TMP/b.tar" . && tar -czf "$T_TMP/b.tgz" .)
+(cd "$T_TMP/pkg" && zip -qr "$T_TMP/b.zip" myapp)
+for t in tar tgz zip; do
+	rm -rf "$dest"
+	deploy -l "$T_TMP/b.$t" -t "$t" -g "group-$t"
+	check "$t bundle: exit 0" test "$RC" -eq 0
+	check "$t bundle: installed" test -f "$dest/file.txt"
+	check "$t bundle: bundle.tar links the bundle" test -L "$(ls -d "$root/group-$t"/d-*)/bundle.tar"
+done
+check "zip: the single top directory was stripped" test -f "$(ls -d "$root/group-zip"/d-*)/deployment-archive/appspec.yml"
+
+# --- events: subsets, insertion of DownloadBundle/Install, custom events ------------
+rm -rf "$root" "$dest"
+: >"$PROOF"
+deploy -l "$T_TMP/app" -e BeforeInstall,ApplicationStart
+check "-e subset: exit 0" test "$RC" -eq 0
+check "-e subset: only those hooks" test "$(cut -d' ' -f1 "$PROOF" | tr '\n' ' ')" = "BeforeInstall ApplicationStart "
+check "-e subset: DownloadBundle and Install added first" contains "$OUT" "DownloadBundle succeeded"
+rm -rf "$dest"
+mkdir -p "$T_TMP/custom/scripts"
+cp -r "$T_TMP/app/." "$T_TMP/custom/"
+printf '  HealthCheck:\n    - location: scripts/HealthCheck.sh\n' >>"$T_TMP/custom/appspec.yml"
+printf '#!/bin/sh\necho "HealthCheck $LIFECYCLE_EVENT" >> "$PROOF"\n' >"$T_TMP/custom/scripts/HealthCheck.sh"
+chmod 755 "$T_TMP/custom/scripts/HealthCheck.sh"
+: >"$PROOF"
+deploy -l "$T_TMP/custom" -e DownloadBundle,ApplicationStart,HealthCheck -g custom
+check "custom event: exit 0" test "$RC" -eq 0
+check "custom event: runs after ApplicationStart" test "$(cut -d' ' -f1 "$PROOF" | tr '\n' ' ')" = "ApplicationStart HealthCheck "
+check "custom event: LIFECYCLE_EVENT is its name" contains "$(cat "$PROOF")" '^HealthCheck HealthCheck$'
+rm -rf "$dest"
+deploy -l "$T_TMP/custom" -g custom2
+check "appspec with a custom hook not asked for: fails" test "$RC" -eq 1
+check "appspec with a custom hook not asked for: names it" contains "$ERR" "HealthCheck"
+rm -rf "$dest"
+deploy -l "$T_TMP/app" -e ApplicationStart,NotInAppspec -g custom3
+check "asked-for custom event missing from the appspec: fails" test "$RC" -eq 1
+check "asked-for custom event missing from the appspec: names it" contains "$ERR" "NotInAppspec"
+
+# --- file exists behaviour: -b and the appspec ---------------------------------------
+rm -rf "$root" "$dest"
+mkdir -p "$dest"
+echo theirs >"$dest/file.txt"
+deploy -l "$T_TMP/app"
+check "DISALLOW (default) with an existing file: exit 1" test "$RC" -eq 1
+check "DISALLOW: says which file" contains "$ERR" "already exists at this location: $dest/file.txt"
+check "DISALLOW: the file is untouched" test "$(cat "$dest/file.txt")" = theirs
+deploy -l "$T_TMP/app" -b RETAIN
+check "RETAIN: exit 0 and kept" contains "$RC $(cat "$dest/file.txt")" '^0 theirs$'
+deploy -l "$T_TMP/app" -b overwrite
+check "OVERWRITE (any case, as v1): replaced" contains "$RC $(cat "$dest/file.txt")" "^0 content of"
+echo theirs >"$dest/file.txt"
+rm -f "$root/deployment-instructions/default-local-deployment-group-cleanup"
+cp -r "$T_TMP/app" "$T_TMP/app-ow"
+sed -i 's/^os: linux$/os: linux\nfile_exists_behavior: OVERWRITE/' "$T_TMP/app-ow/appspec.yml"
+deploy -l "$T_TMP/app-ow" -b DISALLOW
+check "appspec OVERWRITE beats -b DISALLOW" contains "$RC $(cat "$dest/file.txt")" "^0 content of"
+
+# --- a failing hook ---------------------------------------------------------------
+rm -rf "$dest"
+cp -r "$T_TMP/app" "$T_TMP/bad"
+printf '#!/bin/sh\necho "about to fail"\necho "bad thing" >&2\nexit 7\n' >"$T_TMP/bad/scripts/AfterInstall.sh"
+deploy -l "$T_TMP/bad" -g bad
+check "failing hook: exit 1" test "$RC" -eq 1
+check "failing hook: names the script path" contains "$OUT" "^Your local deployment failed while trying to execute your script at $root/bad/d-[A-Z0-9]{9}-local/deployment-archive/scripts/AfterInstall.sh\$"
+check "failing hook: then the log line" contains "$(tail -1 <<<"$OUT")" "^See the deployment log at .*/logs/scripts.log for more details\$"
+check "failing hook: exit code in the message" contains "$ERR" "failed with exit code 7"
+log=$(cat "$root"/bad/d-*/logs/scripts.log)
+check "failing hook: output in scripts.log" contains "$log" '^[0-9-]{10} [0-9:]{8} \[stdout\]about to fail$'
+check "failing hook: stderr in scripts.log" contains "$log" '^[0-9-]{10} [0-9:]{8} \[stderr\]bad thing$'
+check "failing hook: later events did not run" lacks "$OUT" 'ApplicationStart succeeded'
+
+# --- codedeploy-local name ------------------------------------------------------
+ln -s "$CDAGENT" "$T_TMP/codedeploy-local"
+rm -rf "$dest"
+run "$T_TMP/codedeploy-local" -c "$conf" -l "$T_TMP/app" -g via-link
+check "codedeploy-local (argv[0]): deploys" test "$RC" -eq 0
+
+# --- the example app, twice -------------------------------------------------------
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export HELLO_PORT=$port HELLO_WWW=$T_TMP/www HELLO_PIDFILE=$T_TMP/hello.pid
+cp -r "$TOP_SRCDIR/tests/data/hello-app" "$T_TMP/hello"
+sed -i "s#/tmp/cdagent-example/www#$T_TMP/www#" "$T_TMP/hello/appspec.yml"
+deploy -l "$T_TMP/hello" -g hello
+check "example app: first deployment" test "$RC" -eq 0
+pid1=$(cat "$HELLO_PIDFILE" 2>/dev/null)
+check "example app: serves its page" contains "$(/usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/index.html').read().decode())" 2>&1)" 'Hello from cdagent'
+deploy -l "$T_TMP/hello" -g hello
+check "example app: second deployment" test "$RC" -eq 0
+pid2=$(cat "$HELLO_PIDFILE" 2>/dev/null)
+check "example app: the first server was stopped" not_alive "$pid1"
+check "example app: a new server runs" alive "$pid2"
+check "example app: a new server, not the old one" test "$pid2" != "$pid1"
+kill "$pid2" 2>/dev/null
+
+done_testing
