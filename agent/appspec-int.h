@@ -1,6 +1,7 @@
 /*
- * appspec internals shared by appspec.c (document, hooks, files, loading)
- * and appspec-perm.c (permissions: mode, ACLs, SELinux context).  Not for
+ * appspec internals shared by appspec.c (document, files, loading, glob),
+ * appspec-hooks.c (hooks and scripts) and appspec-perm.c (permissions:
+ * mode, ACLs, SELinux context).  Not for
  * other modules: they use appspec.h.
  */
 #ifndef CDAGENT_APPSPEC_INT_H
@@ -11,6 +12,8 @@
 #include "appspec.h"
 #include "err.h"
 #include "ytree.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Longest piece of user text quoted in a message (then "..."). */
 #define APPSPEC_SHOW_MAX 48
@@ -80,6 +83,10 @@ int appspec_get_text(struct appspec_parser *p, const struct ytree *node,
 /* The closest of names to word (edit distance, case-insensitive), or NULL. */
 const char *appspec_suggest(
     const char *word, const char *const *names, size_t nnames);
+
+/* Parse the top-level `hooks` value (node may be NULL) into p->spec. */
+int appspec_parse_hooks(struct appspec_parser *p, const struct ytree *node,
+    const struct appspec_opts *opts);
 
 /* Parse the top-level `permissions` value (node may be NULL) into p->spec. */
 int appspec_parse_permissions(

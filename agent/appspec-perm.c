@@ -15,8 +15,6 @@
 #include "xalloc.h"
 #include "ytree.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* SELinux categories are c0..c1023. */
 #define NCATEGORIES 1024
 /* Sensitivities above this are surely a typo (policies use s0..s15). */
