@@ -25,9 +25,8 @@ err_isset(const struct err *err)
 }
 
 /* Shared body of err_set() and err_sys(). */
-static void
-err_vset(struct err *err, enum err_code code, int sys_errno, const char *fmt,
-    va_list ap)
+static void __attribute__((format(printf, 4, 0))) err_vset(struct err *err,
+    enum err_code code, int sys_errno, const char *fmt, va_list ap)
 {
 	size_t len;
 

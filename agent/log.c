@@ -266,7 +266,7 @@ write_journal(enum log_level level, const struct log_field *fields,
 	return r;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 log_vemit(enum log_level level, const struct log_field *fields, size_t nfields,
     const char *fmt, va_list ap)
 {

@@ -45,6 +45,13 @@ struct unpack_entry {
 	uid_t uid;
 	gid_t gid;
 	const char *link_target; /* SYMLINK and HARDLINK */
+	/*
+	 * FILE from a directory bundle: the open source file, copied in the
+	 * kernel (copy_file_range) when the file systems allow; read_fn is
+	 * the fallback.
+	 */
+	int has_data_fd;
+	int data_fd;
 };
 
 /*

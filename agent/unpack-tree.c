@@ -418,6 +418,41 @@ copy_data(struct unpack_tree *tree, int fd, const struct unpack_entry *entry,
 	return 0;
 }
 
+/* Bytes asked of the kernel per copy_file_range call. */
+#define UNPACK_KERNEL_CHUNK (8 * 1024 * 1024)
+
+/*
+ * Copy a directory bundle's file in the kernel, within the limit.  Returns
+ * 1 when copy_file_range cannot be used here (the caller falls back to
+ * reading), 0 when done, -1 on error.
+ */
+static int
+copy_kernel(struct unpack_tree *tree, int fd, const struct unpack_entry *entry,
+    struct err *err)
+{
+	int first = 1;
+
+	for (;;) {
+		ssize_t n = copy_file_range(
+		    entry->data_fd, NULL, fd, NULL, UNPACK_KERNEL_CHUNK, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && first &&
+		    (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+			errno == EOPNOTSUPP))
+			return 1;
+		if (n < 0)
+			return err_sys(
+			    err, "entry '%s': cannot copy it", entry->name);
+		if (n == 0)
+			return 0;
+		first = 0;
+		if (charge_bytes(tree, (uint64_t)n, entry->name, err) < 0)
+			return -1;
+	}
+}
+
 static int
 add_file(struct unpack_tree *tree, int parent_fd, const char *base,
     const struct unpack_entry *entry, unpack_read_fn read_fn, void *read_arg,
@@ -445,8 +480,16 @@ add_file(struct unpack_tree *tree, int parent_fd, const char *base,
 		if (clear_slot(parent_fd, base, entry->name, err) < 0)
 			return -1;
 	}
-	if (copy_data(tree, fd, entry, read_fn, read_arg, err) < 0)
+	if (entry->has_data_fd) {
+		int r = copy_kernel(tree, fd, entry, err);
+
+		if (r < 0 ||
+		    (r == 1 &&
+			copy_data(tree, fd, entry, read_fn, read_arg, err) < 0))
+			goto out;
+	} else if (copy_data(tree, fd, entry, read_fn, read_arg, err) < 0) {
 		goto out;
+	}
 	if (entry->owner_set && tree->may_chown &&
 	    fchown(fd, entry->uid, entry->gid) < 0) {
 		err_sys(err, "entry '%s': cannot set owner %lu:%lu",

@@ -138,6 +138,8 @@ copy_member(struct copy_walk *walk, int dir_fd, const char *name,
 			goto out;
 		}
 		src.fd = fd;
+		entry.has_data_fd = 1;
+		entry.data_fd = fd;
 		entry.kind = UNPACK_KIND_FILE;
 		entry.size_set = 1;
 		entry.size = st.st_size;
