@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +36,34 @@ keep_tail(char *buf, size_t size, size_t *len, const char *data, size_t n)
 	buf[*len] = '\0';
 }
 
+/* Whether prog can be executed: a path, or a name found in PATH. */
+static int
+executable(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+	char candidate[4096];
+
+	if (strchr(prog, '/') != NULL)
+		return access(prog, X_OK) == 0;
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p != '\0';) {
+		size_t len = strcspn(p, ":");
+
+		if (len > 0 && len + strlen(prog) + 2 <= sizeof(candidate)) {
+			memcpy(candidate, p, len);
+			candidate[len] = '/';
+			strcpy(candidate + len + 1, prog);
+			if (access(candidate, X_OK) == 0)
+				return 1;
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
 int
 proc_run(const char *const argv[], char *out, size_t out_size, struct err *err)
 {
@@ -52,6 +81,10 @@ proc_run(const char *const argv[], char *out, size_t out_size, struct err *err)
 
 	if (size > 0)
 		buf[0] = '\0';
+	if (!executable(argv[0]))
+		return err_set(err, E_NOTFOUND,
+		    "cannot run %s: it is not installed (not found in PATH)",
+		    argv[0]);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_sys(err, "cannot run %s: pipe", argv[0]);
 	posix_spawn_file_actions_init(&actions);
@@ -86,6 +119,12 @@ proc_run(const char *const argv[], char *out, size_t out_size, struct err *err)
 	if (WIFSIGNALED(status))
 		return err_set(err, E_SERVICE, "%s was killed by signal %d%s%s",
 		    argv[0], WTERMSIG(status), len > 0 ? ": " : "", buf);
+	if (WEXITSTATUS(status) == 127)
+		/* the exec failed in the child (as under valgrind) */
+		return err_set(err, E_NOTFOUND,
+		    "cannot run %s: not found or not executable (exit status "
+		    "127)%s%s",
+		    argv[0], len > 0 ? ": " : "", buf);
 	return err_set(err, E_SERVICE, "%s exited with status %d%s%s", argv[0],
 	    WEXITSTATUS(status), len > 0 ? ": " : "", buf);
 }
