@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "appspec.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "hook-int.h"
 #include "json.h"
@@ -241,15 +242,6 @@ build_env(
 	return env;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What a child needs, prepared before fork (the child only makes
  * async-signal-safe calls). */
 struct spawn {
@@ -376,11 +368,11 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	pidfd = pidfd_open_compat(pid);
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	deadline = now_ms() + (long long)timeout_s * 1000;
+	deadline = clock_now_ms() + (long long)timeout_s * 1000;
 
 	for (;;) {
 		struct pollfd fds[3];
-		long long now = now_ms(), until;
+		long long now = clock_now_ms(), until;
 		int nfds = 0, wait_ms;
 
 		if (exited) {
@@ -428,7 +420,7 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 			open_err = pump(errp[0], &err_lines, log);
 		if (!exited && waitpid(pid, &out->status, WNOHANG) == pid) {
 			exited = 1;
-			drain_until = now_ms() + drain_grace;
+			drain_until = clock_now_ms() + drain_grace;
 		}
 	}
 	if (!exited && waitpid(pid, &out->status, WNOHANG) == pid)

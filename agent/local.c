@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "local.h"
@@ -519,21 +520,12 @@ struct progress {
 	long long last_ms;
 };
 
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Live byte counts at a terminal, at most ten times a second. */
 static void
 on_progress(const char *what, uint64_t done, uint64_t total, void *arg)
 {
 	struct progress *p = arg;
-	long long now = ms_now();
+	long long now = clock_now_ms();
 
 	(void)total;
 	if (!p->tty || now - p->last_ms < 100)

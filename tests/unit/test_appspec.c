@@ -22,20 +22,6 @@
 
 #define HDR "version: 0.0\nos: linux\n"
 
-static int
-setup(void **state)
-{
-	*state = tu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_rmdir(*state);
-	return 0;
-}
-
 static struct appspec *
 parse_opts(const char *text, const struct appspec_opts *opts)
 {
@@ -1664,7 +1650,9 @@ free_null__noop(void **state)
 }
 
 #define T(name) cmocka_unit_test(name)
-#define TD(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TD(name)                                                               \
+	cmocka_unit_test_setup_teardown(                                       \
+	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int
 main(void)

@@ -16,20 +16,6 @@
 #include "testutil.h"
 #include "xalloc.h"
 
-static int
-setup(void **state)
-{
-	*state = tu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_rmdir(*state);
-	return 0;
-}
-
 static struct cfg *
 load_text(const char *text, int expect_ok)
 {
@@ -568,7 +554,9 @@ onprem__no_arn__ec2_mode(void **state)
 	cfg_onprem_free(op);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+	cmocka_unit_test_setup_teardown(                                       \
+	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int
 main(void)

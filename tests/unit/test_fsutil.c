@@ -17,20 +17,6 @@
 #include "testutil.h"
 #include "xalloc.h"
 
-static int
-setup(void **state)
-{
-	*state = tu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_rmdir(*state);
-	return 0;
-}
-
 /* Number of entries in dir besides . and .. */
 static int
 count_entries(const char *dir)
@@ -399,7 +385,9 @@ read_file__limits_and_types(void **state)
 	free(missing);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+	cmocka_unit_test_setup_teardown(                                       \
+	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int
 main(void)

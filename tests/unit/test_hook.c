@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "hook.h"
 #include "state.h"
 #include "testutil.h"
@@ -123,15 +124,6 @@ out_file(struct fx *f, const char *name)
 
 	free(path);
 	return text;
-}
-
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Whether pid is a live (not zombie) process. */
@@ -247,9 +239,9 @@ background_child_holding_output__does_not_hang(void **state)
 	    "  ApplicationStart:\n    - location: start.sh\n"
 	    "      timeout: 60\n");
 	setenv("OUT", f->out, 1);
-	start = ms_now();
+	start = clock_now_ms();
 	assert_int_equal(hook_run_event(&f->ctx, "ApplicationStart", &res), 0);
-	assert_true(ms_now() - start < 5000);
+	assert_true(clock_now_ms() - start < 5000);
 	pid_text = out_file(f, "pid");
 	assert_non_null(pid_text);
 	pid = (pid_t)atol(pid_text);
@@ -277,9 +269,9 @@ timeout__kills_the_whole_group_with_code_3(void **state)
 	    "  ValidateService:\n    - location: slow.sh\n"
 	    "      timeout: 1\n");
 	setenv("OUT", f->out, 1);
-	start = ms_now();
+	start = clock_now_ms();
 	assert_int_equal(hook_run_event(&f->ctx, "ValidateService", &res), -1);
-	assert_true(ms_now() - start < 5000);
+	assert_true(clock_now_ms() - start < 5000);
 	assert_int_equal(res.code, HOOK_SCRIPT_TIMED_OUT);
 	assert_string_equal(res.message,
 	    "Script at specified location: slow.sh failed to complete in 1 "

@@ -16,20 +16,6 @@
 #include "testutil.h"
 #include "xalloc.h"
 
-static int
-setup(void **state)
-{
-	*state = tu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_rmdir(*state);
-	return 0;
-}
-
 /* Create ROOT/GID/DID and return its path. */
 static char *
 make_revision(const char *root, const char *gid, const char *did)
@@ -256,7 +242,9 @@ prune__symlinked_revision_not_followed(void **state)
 	free(link);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+	cmocka_unit_test_setup_teardown(                                       \
+	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int
 main(void)

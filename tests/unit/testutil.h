@@ -37,6 +37,21 @@ tu_rmdir(char *path)
 	free(path);
 }
 
+/* cmocka fixtures: *state is a fresh scratch directory, removed after. */
+static inline int
+tu_setup_tmpdir(void **state)
+{
+	*state = tu_mkdtemp();
+	return 0;
+}
+
+static inline int
+tu_teardown_tmpdir(void **state)
+{
+	tu_rmdir(*state);
+	return 0;
+}
+
 /* Write text to dir/name (creating it); returns the full path. */
 static inline char *
 tu_write(const char *dir, const char *name, const char *text)
