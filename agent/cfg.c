@@ -142,6 +142,11 @@ static const struct cfg_key cfg_keys[] = {
 	K(strip_loader_env_in_hooks, CFG_T_BOOL, "false", 0, 0, 0, NULL),
 	K(disable_powershell_profile_in_hooks, CFG_T_BOOL, "false", 0, 0,
 	    CFG_F_NO_EFFECT, "it applies to Windows hosts only"),
+
+	/* cdagent's own */
+	K(hook_kill_grace_seconds, CFG_T_INT, "5", 1, 3600, 0,
+	    "seconds between SIGTERM and SIGKILL for a timed-out hook, 1 to "
+	    "3600"),
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

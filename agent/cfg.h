@@ -88,6 +88,9 @@ struct cfg {
 	int strip_loader_env_in_hooks;
 	int disable_powershell_profile_in_hooks;
 
+	/* cdagent's own keys */
+	long long hook_kill_grace_seconds; /* SIGTERM to SIGKILL */
+
 	struct cfg_unknown *unknown;
 	size_t nunknown;
 	struct cfg_diag *diags;

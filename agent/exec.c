@@ -382,6 +382,7 @@ lifecycle_event(const struct exec_env *env, const struct exec_spec *spec,
 	ctx.enable_deployments_log = cfg->enable_deployments_log;
 	ctx.restrict_env_to_allowlist = cfg->restrict_hook_env_to_allowlist;
 	ctx.strip_loader_env = cfg->strip_loader_env_in_hooks;
+	ctx.kill_grace_ms = (unsigned)cfg->hook_kill_grace_seconds * 1000;
 
 	r = hook_run_event(&ctx, event, &hres);
 	res->code = hres.code;

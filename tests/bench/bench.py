@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""make bench: unpack + install of generated bundles next to the floor.
+"""make bench: unpack + install, and whole local deployments, next to the floor.
 
 For each payload (empty; 10 x 100 KiB; 10,000 x 4 KiB; 4 x 125 MiB) and each
 bundle format (directory, tar, tgz, zip), time cdagent's DownloadBundle
 unpack + Install (tests/bench/deploy-bench) and, in the same run, the floor:
 `tar -xf` (or `unzip -q`, or `cp -a` for a directory) into a scratch dir
-followed by `cp -a` to the destination.  Prints a table of median wall
-times, the ratio ours/floor, and peak RSS of each.
+followed by `cp -a` to the destination.  Then the same bundles deployed
+whole with `cdagent local` (a config, DownloadBundle, Install, every hook
+event) next to the same floor, and the overhead of a deployment of an
+empty-payload bundle with five `exit 0` hooks.  Prints tables of median wall
+times, the ratio ours/floor, and peak RSS.
 """
 import argparse
 import os
@@ -29,13 +32,29 @@ PAYLOADS = [
 FORMATS = ["directory", "tar", "tgz", "zip"]
 if not os.path.exists("/usr/bin/time"):
     sys.exit("bench: needs GNU time (apt-get install time)")
-APPSPEC = b"version: 0.0\nos: linux\n"
+HOOKS = ["ApplicationStop", "BeforeInstall", "AfterInstall",
+         "ApplicationStart", "ValidateService"]
 
 
-def make_tree(path, count, size):
+def appspec_for(dest, hooks):
+    text = "version: 0.0\nos: linux\nfile_exists_behavior: OVERWRITE\n"
+    text += "files:\n  - source: /\n    destination: %s\n" % dest
+    if hooks:
+        text += "hooks:\n"
+        for ev in HOOKS:
+            text += "  %s:\n    - location: hooks/ok.sh\n" % ev
+    return text.encode()
+
+
+def make_tree(path, count, size, dest, hooks=False):
     os.makedirs(path)
     with open(os.path.join(path, "appspec.yml"), "wb") as f:
-        f.write(APPSPEC)
+        f.write(appspec_for(dest, hooks))
+    if hooks:
+        os.makedirs(os.path.join(path, "hooks"))
+        with open(os.path.join(path, "hooks", "ok.sh"), "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(os.path.join(path, "hooks", "ok.sh"), 0o755)
     rnd = random.Random(42)
     block = bytes(rnd.getrandbits(8) for _ in range(65536))
     for i in range(count):
@@ -50,9 +69,9 @@ def make_tree(path, count, size):
                 left -= n
 
 
-def make_bundles(work, name, count, size):
+def make_bundles(work, name, count, size, hooks=False):
     tree = os.path.join(work, name, "tree")
-    make_tree(tree, count, size)
+    make_tree(tree, count, size, os.path.join(work, "dest"), hooks)
     out = {"directory": tree}
     tar_path = os.path.join(work, name, "bundle.tar")
     with tarfile.open(tar_path, "w") as t:
@@ -115,8 +134,17 @@ def main():
     ap.add_argument("--only", default="", help="substring of payload names")
     args = ap.parse_args()
     tool = os.path.abspath(os.path.join(args.builddir, "tests/bench/deploy-bench"))
+    cdagent = os.path.abspath(os.path.join(args.builddir, "cdagent"))
     work = tempfile.mkdtemp(prefix="cdagent-bench.", dir=args.workdir)
-    rows = []
+    conf = os.path.join(work, "agent.yml")
+    with open(conf, "w") as f:
+        f.write(":root_dir: %s/root\n:log_dir: %s/log\n:max_revisions: 2\n"
+                ":enable_deployments_log: false\n"
+                ":on_premises_config_file: %s/none.yml\n" % (work, work, work))
+    rows, deploy_rows, overhead = [], [], None
+
+    def local_cmd(fmt, bundle):
+        return [cdagent, "local", "-c", conf, "-l", bundle, "-t", fmt, "-g", "bench"]
     try:
         for name, count, size in PAYLOADS:
             if args.only and args.only not in name:
@@ -148,6 +176,30 @@ def main():
                              floor_rss, ours_rss))
                 print("%-14s %-9s floor %.3fs  cdagent %.3fs  ratio %.2f  rss %d/%d KiB"
                       % rows[-1], file=sys.stderr, flush=True)
+                # the same bundle deployed whole by cdagent local
+                local, local_rss = [], 0
+                for _ in range(runs):
+                    fresh(os.path.join(work, "root"), os.path.join(work, "dest"))
+                    t, rss = run(local_cmd(fmt, bundle))
+                    local.append(t)
+                    local_rss = max(local_rss, rss)
+                fresh(os.path.join(work, "root"), os.path.join(work, "dest"))
+                ml = statistics.median(local)
+                deploy_rows.append((name, fmt, mf, ml, ml / mf if mf > 0 else 0,
+                                    local_rss))
+                print("%-14s %-9s floor %.3fs  cdagent local %.3fs  ratio %.2f  rss %d KiB"
+                      % deploy_rows[-1], file=sys.stderr, flush=True)
+        if not args.only or args.only in "overhead":
+            tree = os.path.join(work, "overhead", "tree")
+            make_tree(tree, 0, 0, os.path.join(work, "dest"), hooks=True)
+            times, peak = [], 0
+            for _ in range(max(args.runs, 10)):
+                fresh(os.path.join(work, "root"), os.path.join(work, "dest"))
+                t, rss = run(local_cmd("directory", tree))
+                times.append(t)
+                peak = max(peak, rss)
+            overhead = (max(args.runs, 10), statistics.median(times) * 1000,
+                        peak / 1024)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("| payload | format | floor (s) | cdagent (s) | ratio | floor peak RSS | cdagent peak RSS |")
@@ -157,6 +209,18 @@ def main():
               % (name, fmt, mf, mo, ratio, frss / 1024, orss / 1024))
     print("\nfloor = tar -xf / unzip -q / cp -a into a scratch dir, then cp -a to "
           "the destination; median of the runs, same machine, same run.")
+    if deploy_rows:
+        print("\nWhole deployments with `cdagent local` (config, DownloadBundle, "
+              "Install, all events):\n")
+        print("| payload | format | floor (s) | cdagent local (s) | ratio | cdagent peak RSS |")
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        for name, fmt, mf, mo, ratio, orss in deploy_rows:
+            print("| %s | %s | %.3f | %.3f | %.2f | %.1f MiB |"
+                  % (name, fmt, mf, mo, ratio, orss / 1024))
+    if overhead is not None:
+        print("\nPer-deployment overhead (empty payload, five `exit 0` hooks, "
+              "`cdagent local`, median of %d): %.1f ms, peak RSS %.1f MiB"
+              % overhead)
     return 0
 
 

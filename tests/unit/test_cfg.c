@@ -89,6 +89,7 @@ defaults__match_v1_table_and_v2_keys(void **state)
 	assert_false(cfg->reject_symlinks_in_bundle);
 	assert_false(cfg->reject_path_traversal_in_bundle);
 	assert_false(cfg->restrict_hook_env_to_allowlist);
+	assert_int_equal(cfg->hook_kill_grace_seconds, 5);
 	assert_int_equal(cfg->ndiags, 0);
 	cfg_free(cfg);
 }

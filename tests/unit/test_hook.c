@@ -321,6 +321,20 @@ missing_script__code_1_with_path(void **state)
 }
 
 static void
+missing_appspec__code_5(void **state)
+{
+	struct fx *f = *state;
+	struct hook_result res;
+
+	script(f->droot, "x.sh", "true", 0755);
+	assert_int_equal(hook_run_event(&f->ctx, "BeforeInstall", &res), -1);
+	assert_int_equal(res.code, HOOK_UNKNOWN_ERROR);
+	assert_string_equal(res.script_name, "");
+	assert_non_null(strstr(res.message, "appspec.yml"));
+	hook_result_clear(&res);
+}
+
+static void
 location_outside_archive__refused(void **state)
 {
 	struct fx *f = *state;
@@ -671,6 +685,7 @@ main(void)
 		T(timeout__kills_the_whole_group_with_code_3),
 		T(killed_by_signal__reported),
 		T(missing_script__code_1_with_path),
+		T(missing_appspec__code_5),
 		T(location_outside_archive__refused),
 		T(not_executable__made_executable_and_run),
 		T(no_shebang__runs_with_sh),
