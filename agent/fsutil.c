@@ -49,71 +49,115 @@ fsync_dir(const char *dir, struct err *err)
 }
 
 int
-fsutil_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-    struct err *err)
+fsutil_atomic_begin(
+    struct fsutil_atomic *out, const char *path, struct err *err)
 {
-	const char *base, *p = data;
-	char *dir = NULL, *tmp = NULL;
-	int fd = -1, ret = -1;
-	ssize_t n;
+	const char *base;
 
-	dir = dir_of(path, &base);
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	out->dir = dir_of(path, &base);
 	if (*base == '\0') {
 		err_set(
 		    err, E_INVALID, "cannot write %s: not a file name", path);
-		goto out;
+		goto fail;
 	}
-	tmp = xasprintf("%s/.%s.tmp.XXXXXX", dir, base);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err_sys(err, "cannot create a temporary file in %s", dir);
-		free(tmp);
-		tmp = NULL;
-		goto out;
+	out->path = xstrdup(path);
+	out->tmp = xasprintf("%s/.%s.tmp.XXXXXX", out->dir, base);
+	out->fd = mkostemp(out->tmp, O_CLOEXEC);
+	if (out->fd < 0) {
+		err_sys(err, "cannot create a temporary file in %s", out->dir);
+		free(out->tmp);
+		out->tmp = NULL;
+		goto fail;
 	}
+	return 0;
+fail:
+	fsutil_atomic_abort(out);
+	return -1;
+}
+
+int
+fsutil_atomic_write(
+    struct fsutil_atomic *out, const void *data, size_t len, struct err *err)
+{
+	const char *p = data;
+	ssize_t n;
+
 	while (len > 0) {
-		n = write(fd, p, len);
+		n = write(out->fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_sys(err, "cannot write %s", tmp);
-			goto out;
+			return err_sys(err, "cannot write %s", out->tmp);
 		}
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+void
+fsutil_atomic_abort(struct fsutil_atomic *out)
+{
+	if (out->fd >= 0)
+		close(out->fd);
+	if (out->tmp != NULL)
+		unlink(out->tmp);
+	free(out->tmp);
+	free(out->path);
+	free(out->dir);
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+}
+
+int
+fsutil_atomic_commit(struct fsutil_atomic *out, mode_t mode, struct err *err)
+{
+	int fd = out->fd;
+
 	if (fchmod(fd, mode) < 0) {
-		err_sys(err, "cannot set mode %04o on %s", (unsigned)mode, tmp);
-		goto out;
+		err_sys(err, "cannot set mode %04o on %s", (unsigned)mode,
+		    out->tmp);
+		goto fail;
 	}
 	if (fsync(fd) < 0) {
-		err_sys(err, "cannot fsync %s", tmp);
-		goto out;
+		err_sys(err, "cannot fsync %s", out->tmp);
+		goto fail;
 	}
+	out->fd = -1;
 	if (close(fd) < 0) {
-		fd = -1;
-		err_sys(err, "cannot close %s", tmp);
-		goto out;
+		err_sys(err, "cannot close %s", out->tmp);
+		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		err_sys(err, "cannot rename %s to %s", tmp, path);
-		goto out;
+	if (rename(out->tmp, out->path) < 0) {
+		err_sys(err, "cannot rename %s to %s", out->tmp, out->path);
+		goto fail;
 	}
-	free(tmp);
-	tmp = NULL;
-	if (fsync_dir(dir, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
+	free(out->tmp);
+	out->tmp = NULL; /* renamed: nothing to remove */
+	if (fsync_dir(out->dir, err) < 0)
+		goto fail;
+	fsutil_atomic_abort(out);
+	return 0;
+fail:
+	fsutil_atomic_abort(out);
+	return -1;
+}
+
+int
+fsutil_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct err *err)
+{
+	struct fsutil_atomic out;
+
+	if (fsutil_atomic_begin(&out, path, err) < 0)
+		return -1;
+	if (fsutil_atomic_write(&out, data, len, err) < 0) {
+		fsutil_atomic_abort(&out);
+		return -1;
 	}
-	free(dir);
-	return ret;
+	return fsutil_atomic_commit(&out, mode, err);
 }
 
 /* Create one directory with exactly mode, or accept an existing one. */

@@ -19,6 +19,27 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct err *err);
 
 /*
+ * The same, streamed: begin creates the temporary file beside path, write
+ * appends to it, commit gives it mode, fsyncs and renames it over path (and
+ * fsyncs the directory); abort (after a failed write) removes it.  commit
+ * and abort release everything.
+ */
+struct fsutil_atomic {
+	int fd;
+	char *path;
+	char *tmp;
+	char *dir;
+};
+
+int fsutil_atomic_begin(
+    struct fsutil_atomic *out, const char *path, struct err *err);
+int fsutil_atomic_write(
+    struct fsutil_atomic *out, const void *data, size_t len, struct err *err);
+int fsutil_atomic_commit(
+    struct fsutil_atomic *out, mode_t mode, struct err *err);
+void fsutil_atomic_abort(struct fsutil_atomic *out);
+
+/*
  * Create path and any missing parents.  Directories this call creates get
  * exactly mode (whatever the umask); existing ones are left alone.  A
  * component that exists and is not a directory is an error naming it.

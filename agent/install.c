@@ -256,6 +256,7 @@ check_writable(struct plan *plan, const char *dir, struct err *err)
 static int
 add_mkdir(struct plan *plan, const char *dir, struct err *err)
 {
+	struct instr *in;
 	long v;
 
 	if (strmap_get(&plan->targets, dir, &v)) {
@@ -267,8 +268,8 @@ add_mkdir(struct plan *plan, const char *dir, struct err *err)
 		    dir, plan->v[TARGET_INDEX(v)].source,
 		    plan->opts->appspec->path);
 	}
-	strmap_put(&plan->targets, dir, (long)plan->n * 2 + 1);
-	plan_add(plan, INSTR_MKDIR, xstrdup(dir));
+	in = plan_add(plan, INSTR_MKDIR, xstrdup(dir));
+	strmap_put(&plan->targets, in->path, (long)(plan->n - 1) * 2 + 1);
 	return 0;
 }
 
@@ -379,8 +380,8 @@ plan_copy(
 		if (r < 0)
 			return -1;
 	}
-	strmap_put(&plan->targets, target, (long)plan->n * 2);
 	in = plan_add(plan, INSTR_COPY, xstrdup(target));
+	strmap_put(&plan->targets, in->path, (long)(plan->n - 1) * 2);
 	in->source = xstrdup(src);
 	in->preexisting = preexisting;
 	return 0;
@@ -744,26 +745,46 @@ instr_json(const struct instr *in)
 	return obj;
 }
 
-/* INSTR/<GID>-install.json, written before anything is executed (v1). */
+/*
+ * INSTR/<GID>-install.json, written before anything is executed (v1).  It
+ * is streamed one instruction at a time, so a 10,000-file install never
+ * holds the whole document in memory.
+ */
 static int
 write_install_json(const struct plan *plan, struct err *err)
 {
-	struct json *doc = json_object(), *list = json_array();
-	char *text, *path;
+	struct fsutil_atomic out;
+	char *path;
 	size_t i;
-	int r;
+	int ret = -1;
 
-	for (i = 0; i < plan->n; i++)
-		json_push(list, instr_json(&plan->v[i]));
-	json_set(doc, "instructions", list);
-	text = json_print(doc);
-	json_free(doc);
 	path = state_instruction_path(
 	    plan->opts->root_dir, plan->opts->group_id, STATE_INSTALL_JSON);
-	r = fsutil_write_atomic(path, text, strlen(text), 0644, err);
+	if (fsutil_atomic_begin(&out, path, err) < 0)
+		goto out;
+	if (fsutil_atomic_write(&out, "{\"instructions\":[", 17, err) < 0)
+		goto abort;
+	for (i = 0; i < plan->n; i++) {
+		struct json *obj = instr_json(&plan->v[i]);
+		char *text = json_print(obj);
+		int r = (i > 0 ? fsutil_atomic_write(&out, ",", 1, err) : 0) ||
+		    fsutil_atomic_write(&out, text, strlen(text), err);
+
+		free(text);
+		json_free(obj);
+		if (r != 0)
+			goto abort;
+	}
+	if (fsutil_atomic_write(&out, "]}", 2, err) < 0 ||
+	    fsutil_atomic_commit(&out, 0644, err) < 0)
+		goto abort;
+	ret = 0;
+	goto out;
+abort:
+	fsutil_atomic_abort(&out);
+out:
 	free(path);
-	free(text);
-	return r;
+	return ret;
 }
 
 /* Append one line to the cleanup file. */
@@ -1112,6 +1133,7 @@ install_run(const struct install_opts *opts, struct install_stats *stats,
 	size_t i = 0;
 
 	memset(&plan, 0, sizeof(plan));
+	strmap_init_borrowed(&plan.targets); /* keys are the plan's paths */
 	plan.opts = opts;
 	plan.feb = spec->file_exists_behavior != APPSPEC_FEB_UNSET
 	    ? spec->file_exists_behavior

@@ -27,15 +27,24 @@ strmap_init(struct strmap *map)
 }
 
 void
+strmap_init_borrowed(struct strmap *map)
+{
+	strmap_init(map);
+	map->borrowed = 1;
+}
+
+void
 strmap_clear(struct strmap *map)
 {
+	int borrowed = map->borrowed;
 	size_t i;
 
-	for (i = 0; i < map->cap; i++)
+	for (i = 0; i < map->cap && !borrowed; i++)
 		free(map->keys[i]);
 	free(map->keys);
 	free(map->values);
 	strmap_init(map);
+	map->borrowed = borrowed;
 }
 
 /* The slot holding key, or the empty slot where it would go. */
@@ -57,6 +66,7 @@ grow(struct strmap *map)
 
 	bigger.cap = map->cap == 0 ? 64 : map->cap * 2;
 	bigger.n = map->n;
+	bigger.borrowed = map->borrowed;
 	bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
 	bigger.values = xcalloc(bigger.cap, sizeof(*bigger.values));
 	for (i = 0; i < map->cap; i++) {
@@ -82,7 +92,9 @@ strmap_put(struct strmap *map, const char *key, long value)
 		grow(map);
 	slot = find_slot(map, key);
 	if (map->keys[slot] == NULL) {
-		map->keys[slot] = xstrdup(key);
+		/* borrowed keys are never written through */
+		map->keys[slot] =
+		    map->borrowed ? (char *)(uintptr_t)key : xstrdup(key);
 		map->n++;
 	}
 	map->values[slot] = value;

@@ -13,9 +13,12 @@ struct strmap {
 	long *values;
 	size_t cap; /* a power of two, or 0 */
 	size_t n;
+	int borrowed; /* keys belong to the caller: not copied, not freed */
 };
 
 void strmap_init(struct strmap *map);
+/* A map whose keys the caller keeps alive for the map's lifetime. */
+void strmap_init_borrowed(struct strmap *map);
 void strmap_clear(struct strmap *map);
 
 /* Insert or replace key -> value. */
