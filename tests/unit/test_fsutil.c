@@ -34,16 +34,6 @@ count_entries(const char *dir)
 	return n;
 }
 
-static char *
-slurp(const char *path)
-{
-	struct err err = ERR_INIT;
-	char *text = NULL;
-
-	assert_int_equal(fsutil_read_file(path, 1 << 20, &text, NULL, &err), 0);
-	return text;
-}
-
 static void
 write_atomic__creates_with_mode(void **state)
 {
@@ -56,7 +46,7 @@ write_atomic__creates_with_mode(void **state)
 	assert_int_equal(fsutil_write_atomic(path, "{}\n", 3, 0640, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	text = slurp(path);
+	text = tu_slurp(path);
 	assert_string_equal(text, "{}\n");
 	assert_int_equal(count_entries(dir), 1);
 	free(text);
@@ -72,7 +62,7 @@ write_atomic__replaces_existing_whole(void **state)
 	char *text;
 
 	assert_int_equal(fsutil_write_atomic(path, "new", 3, 0644, &err), 0);
-	text = slurp(path);
+	text = tu_slurp(path);
 	assert_string_equal(text, "new");
 	assert_int_equal(count_entries(dir), 1);
 	free(text);

@@ -106,21 +106,10 @@ appspec(const char *droot, const char *text)
 }
 
 static char *
-slurp(const char *path)
-{
-	struct err err = ERR_INIT;
-	char *text = NULL;
-
-	if (fsutil_read_file(path, 1 << 20, &text, NULL, &err) < 0)
-		return NULL;
-	return text;
-}
-
-static char *
 out_file(struct fx *f, const char *name)
 {
 	char *path = xasprintf("%s/%s", f->out, name);
-	char *text = slurp(path);
+	char *text = tu_read(path);
 
 	free(path);
 	return text;
@@ -137,7 +126,7 @@ alive(pid_t pid)
 	if (kill(pid, 0) < 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	text = slurp(path);
+	text = tu_read(path);
 	if (text == NULL)
 		return 0;
 	state = strrchr(text, ')');
@@ -403,7 +392,7 @@ scripts_log__v1_format_partial_line_and_ansi(void **state)
 	hook_result_clear(&res);
 	assert_int_equal(hook_run_event(&f->ctx, "BeforeInstall", &res), 0);
 	hook_result_clear(&res);
-	text = slurp(log_path);
+	text = tu_read(log_path);
 	assert_non_null(text);
 	for (line = strtok(text, "\n"); line != NULL;
 	     line = strtok(NULL, "\n"), n++) {
@@ -454,7 +443,7 @@ deployments_log__v1_line_format(void **state)
 	script(f->droot, "s.sh", "echo '  hi  '", 0755);
 	appspec(f->droot, "  BeforeInstall:\n    - location: s.sh\n");
 	assert_int_equal(hook_run_event(&f->ctx, "BeforeInstall", &res), 0);
-	text = slurp(path);
+	text = tu_read(path);
 	assert_non_null(text);
 	assert_int_equal(text[0], '[');
 	assert_int_equal(text[24], ']');

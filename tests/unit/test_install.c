@@ -83,12 +83,9 @@ put(const char *base, const char *rel, const char *text, mode_t mode)
 static char *
 read_rel(const char *base, const char *rel)
 {
-	struct err err = ERR_INIT;
 	char *path = xasprintf("%s/%s", base, rel);
-	char *text = NULL;
+	char *text = tu_read(path);
 
-	if (fsutil_read_file(path, 1 << 20, &text, NULL, &err) < 0)
-		text = NULL;
 	free(path);
 	return text;
 }

@@ -211,16 +211,6 @@ count_tree(const char *dir)
 	return n;
 }
 
-static char *
-slurp(const char *path)
-{
-	struct err err = ERR_INIT;
-	char *text = NULL;
-
-	assert_int_equal(fsutil_read_file(path, 1 << 20, &text, NULL, &err), 0);
-	return text;
-}
-
 static void
 make_old_archive(struct work *w)
 {
@@ -393,7 +383,7 @@ hostile__rejected_and_nothing_written(void **state)
 	assert_string_equal(after, droot_before);
 	free(after);
 	marker = xasprintf("%s/marker", w->archive);
-	after = slurp(marker);
+	after = tu_slurp(marker);
 	assert_string_equal(after, "old archive\n");
 	free(after);
 	free(marker);
@@ -481,7 +471,7 @@ check_good_tree(const char *root, enum flavour flavour)
 							     : e->mode;
 		switch (e->type) {
 		case 'f': {
-			char *text = slurp(path);
+			char *text = tu_slurp(path);
 
 			assert_true(S_ISREG(st.st_mode));
 			assert_string_equal(text, e->data);
@@ -696,7 +686,7 @@ duplicates__later_entry_replaces_without_following(void **state)
 
 	unpack_ok(w, "duplicates.tar", UNPACK_TAR, NULL, NULL);
 	path = xasprintf("%s/f", w->archive);
-	text = slurp(path);
+	text = tu_slurp(path);
 	assert_string_equal(text, "two\n");
 	assert_int_equal(lstat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -706,12 +696,12 @@ duplicates__later_entry_replaces_without_following(void **state)
 	path = xasprintf("%s/s", w->archive);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	text = slurp(path);
+	text = tu_slurp(path);
 	assert_string_equal(text, "data\n");
 	free(text);
 	free(path);
 	path = xasprintf("%s/target", w->archive);
-	text = slurp(path);
+	text = tu_slurp(path);
 	assert_string_equal(text, "orig\n");
 	free(text);
 	free(path);

@@ -3,11 +3,16 @@
 #define CDAGENT_TESTUTIL_H
 
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "fsutil.h"
 #include "xalloc.h"
@@ -66,6 +71,29 @@ tu_write(const char *dir, const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
+}
+
+/* A whole file (up to 1 MiB) as a string, or NULL if it cannot be read. */
+static inline char *
+tu_read(const char *path)
+{
+	struct err err = ERR_INIT;
+	char *text = NULL;
+
+	if (fsutil_read_file(path, 1 << 20, &text, NULL, &err) < 0)
+		return NULL;
+	return text;
+}
+
+/* The same, failing the test when the file cannot be read. */
+static inline char *
+tu_slurp(const char *path)
+{
+	char *text = tu_read(path);
+
+	if (text == NULL)
+		fail_msg("cannot read %s", path);
+	return text;
 }
 
 /* Whether path exists without following a final symlink. */
