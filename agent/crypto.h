@@ -5,7 +5,24 @@
 #ifndef CDAGENT_CRYPTO_H
 #define CDAGENT_CRYPTO_H
 
+#include <stddef.h>
+
+#define CRYPTO_SHA256_LEN 32
+#define CRYPTO_SHA256_HEX_LEN 64
+
 /* The linked OpenSSL, e.g. "OpenSSL 3.0.11 19 Sep 2023". */
 const char *crypto_lib_version(void);
+
+/* SHA-256 of data into out. */
+void crypto_sha256(
+    const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN]);
+/* Lower-case hex SHA-256 of data, NUL-terminated. */
+void crypto_sha256_hex(
+    const void *data, size_t len, char out[CRYPTO_SHA256_HEX_LEN + 1]);
+/* HMAC-SHA256 of data under key into out. */
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
+    size_t len, unsigned char out[CRYPTO_SHA256_LEN]);
+/* Lower-case hex of len bytes, NUL-terminated (out holds 2 * len + 1). */
+void crypto_hex(const unsigned char *bytes, size_t len, char *out);
 
 #endif

@@ -1,0 +1,403 @@
+/* sigv4: canonical request, string to sign, signing key, signature. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto.h"
+#include "sigv4.h"
+#include "xalloc.h"
+
+/* A growable string. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static char *
+buf_take(struct buf *b)
+{
+	char *s = b->s != NULL ? b->s : xstrdup("");
+
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+static int
+unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+char *
+sigv4_uri_encode(const char *s, size_t len, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(len * 3 + 1), *p = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (unreserved(c) || (keep_slash && c == '/')) {
+			*p++ = (char)c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode (and '+' stays '+': S3 keys may hold it). */
+static char *
+uri_decode(const char *s, size_t len, size_t *out_len)
+{
+	char *out = xmalloc(len + 1);
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
+			out[n++] =
+			    (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			out[n++] = s[i];
+		}
+	}
+	out[n] = '\0';
+	*out_len = n;
+	return out;
+}
+
+struct qparam {
+	char *key; /* encoded */
+	char *value;
+};
+
+static int
+qparam_cmp(const void *a, const void *b)
+{
+	const struct qparam *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	return r != 0 ? r : strcmp(x->value, y->value);
+}
+
+/* The canonical query: each name and value decoded, re-encoded, sorted. */
+static char *
+canonical_query(const char *query)
+{
+	struct qparam *params = NULL;
+	struct buf b = { 0 };
+	size_t n = 0, i;
+	const char *p = query;
+
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, "&"), klen = strcspn(p, "=&");
+		size_t dlen;
+		char *dec;
+
+		if (len > 0) {
+			params = xreallocarray(params, n + 1, sizeof(*params));
+			dec = uri_decode(p, klen, &dlen);
+			params[n].key = sigv4_uri_encode(dec, dlen, 0);
+			free(dec);
+			if (klen < len)
+				dec = uri_decode(
+				    p + klen + 1, len - klen - 1, &dlen);
+			else
+				dec = uri_decode("", 0, &dlen);
+			params[n].value = sigv4_uri_encode(dec, dlen, 0);
+			free(dec);
+			n++;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	qsort(params, n, sizeof(*params), qparam_cmp);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_str(&b, "&");
+		buf_str(&b, params[i].key);
+		buf_str(&b, "=");
+		buf_str(&b, params[i].value);
+		free(params[i].key);
+		free(params[i].value);
+	}
+	free(params);
+	return buf_take(&b);
+}
+
+/* Remove "." and ".." segments and empty ones (non-S3 services). */
+static char *
+normalise_path(const char *path)
+{
+	char *out = xmalloc(strlen(path) + 2);
+	size_t len = 0;
+	const char *p = path;
+	int trailing = strlen(path) > 1 && path[strlen(path) - 1] == '/';
+
+	while (*p != '\0') {
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		clen = strcspn(p, "/");
+		if (clen == 0)
+			break;
+		if (clen == 1 && p[0] == '.') {
+			/* skip */
+		} else if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else {
+			out[len++] = '/';
+			memcpy(out + len, p, clen);
+			len += clen;
+		}
+		p += clen;
+	}
+	if (len == 0 || trailing)
+		out[len++] = '/';
+	out[len] = '\0';
+	return out;
+}
+
+struct chdr {
+	char *name;  /* lower case */
+	char *value; /* trimmed, inner runs of spaces collapsed */
+};
+
+static int
+chdr_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct chdr *)a)->name, ((const struct chdr *)b)->name);
+}
+
+static struct chdr
+make_header(const char *name, const char *value)
+{
+	struct chdr h;
+	size_t i, n = 0;
+	const char *v = value;
+	int space = 0;
+
+	h.name = xstrdup(name);
+	for (i = 0; h.name[i] != '\0'; i++)
+		h.name[i] = (char)tolower((unsigned char)h.name[i]);
+	h.value = xmalloc(strlen(value) + 1);
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (; *v != '\0'; v++) {
+		if (*v == ' ' || *v == '\t') {
+			space = 1;
+			continue;
+		}
+		if (space && n > 0)
+			h.value[n++] = ' ';
+		space = 0;
+		h.value[n++] = *v;
+	}
+	h.value[n] = '\0';
+	return h;
+}
+
+static void
+hmac_str(const unsigned char *key, size_t key_len, const char *data,
+    unsigned char out[CRYPTO_SHA256_LEN])
+{
+	crypto_hmac_sha256(key, key_len, data, strlen(data), out);
+}
+
+void
+sigv4_result_clear(struct sigv4_result *res)
+{
+	free(res->authorization);
+	free(res->content_sha256);
+	free(res->canonical_request);
+	free(res->string_to_sign);
+	free(res->canonical_uri);
+	free(res->canonical_query);
+	memset(res, 0, sizeof(*res));
+}
+
+int
+sigv4_sign(const struct sigv4_request *req,
+    const struct sigv4_credentials *creds, const struct sigv4_params *params,
+    struct sigv4_result *out, struct err *err)
+{
+	struct chdr *hdrs = NULL;
+	size_t nhdrs = 0, i;
+	struct buf cr = { 0 }, signed_names = { 0 }, sts = { 0 };
+	char date[9], scope[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
+	unsigned char k[CRYPTO_SHA256_LEN], sig[CRYPTO_SHA256_LEN];
+	char *secret_key = NULL, *path = NULL;
+	int s3 = strcmp(params->service, "s3") == 0;
+	struct tm tm;
+
+	memset(out, 0, sizeof(*out));
+	if (creds->access_key_id == NULL || creds->secret_access_key == NULL ||
+	    creds->access_key_id[0] == '\0')
+		return err_set(err, E_AUTH,
+		    "no AWS credentials to sign the "
+		    "request with");
+	if (req->path == NULL || req->path[0] != '/')
+		return err_set(err, E_INVALID,
+		    "a request path must start "
+		    "with '/'");
+	gmtime_r(&params->when, &tm);
+	strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ", &tm);
+	strftime(date, sizeof(date), "%Y%m%d", &tm);
+	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date,
+	    params->region, params->service);
+
+	/* canonical URI */
+	if (s3) {
+		out->canonical_uri =
+		    sigv4_uri_encode(req->path, strlen(req->path), 1);
+	} else {
+		char *once;
+
+		path = normalise_path(req->path);
+		once = sigv4_uri_encode(path, strlen(path), 1);
+		out->canonical_uri = once;
+	}
+	out->canonical_query = canonical_query(req->query);
+
+	/* headers */
+	hdrs = xcalloc(req->nheaders + 4, sizeof(*hdrs));
+	hdrs[nhdrs++] = make_header("host", req->host);
+	hdrs[nhdrs++] = make_header("x-amz-date", out->amz_date);
+	if (s3) {
+		out->content_sha256 =
+		    xstrdup(req->payload_hash != NULL ? req->payload_hash
+						      : SIGV4_UNSIGNED_PAYLOAD);
+		hdrs[nhdrs++] =
+		    make_header("x-amz-content-sha256", out->content_sha256);
+	}
+	if (creds->session_token != NULL && creds->session_token[0] != '\0')
+		hdrs[nhdrs++] =
+		    make_header("x-amz-security-token", creds->session_token);
+	for (i = 0; i < req->nheaders; i++) {
+		size_t j;
+		int dup = 0;
+
+		for (j = 0; j < nhdrs; j++)
+			dup |=
+			    strcasecmp(hdrs[j].name, req->headers[i].name) == 0;
+		if (!dup)
+			hdrs[nhdrs++] = make_header(
+			    req->headers[i].name, req->headers[i].value);
+	}
+	qsort(hdrs, nhdrs, sizeof(*hdrs), chdr_cmp);
+
+	/* canonical request */
+	buf_str(&cr, req->method);
+	buf_str(&cr, "\n");
+	if (s3) {
+		buf_str(&cr, out->canonical_uri);
+	} else {
+		/* other services: the already-encoded path encoded again */
+		char *twice = sigv4_uri_encode(
+		    out->canonical_uri, strlen(out->canonical_uri), 1);
+
+		buf_str(&cr, twice);
+		free(twice);
+	}
+	buf_str(&cr, "\n");
+	buf_str(&cr, out->canonical_query);
+	buf_str(&cr, "\n");
+	for (i = 0; i < nhdrs; i++) {
+		buf_str(&cr, hdrs[i].name);
+		buf_str(&cr, ":");
+		buf_str(&cr, hdrs[i].value);
+		buf_str(&cr, "\n");
+		if (i > 0)
+			buf_str(&signed_names, ";");
+		buf_str(&signed_names, hdrs[i].name);
+	}
+	buf_str(&cr, "\n");
+	buf_str(&cr, signed_names.s);
+	buf_str(&cr, "\n");
+	buf_str(&cr,
+	    req->payload_hash != NULL ? req->payload_hash
+				      : SIGV4_UNSIGNED_PAYLOAD);
+	out->canonical_request = buf_take(&cr);
+
+	/* string to sign */
+	crypto_sha256_hex(
+	    out->canonical_request, strlen(out->canonical_request), hash);
+	buf_str(&sts, "AWS4-HMAC-SHA256\n");
+	buf_str(&sts, out->amz_date);
+	buf_str(&sts, "\n");
+	buf_str(&sts, scope);
+	buf_str(&sts, "\n");
+	buf_str(&sts, hash);
+	out->string_to_sign = buf_take(&sts);
+
+	/* signing key: HMAC chain from "AWS4" + secret */
+	secret_key = xasprintf("AWS4%s", creds->secret_access_key);
+	hmac_str(
+	    (const unsigned char *)secret_key, strlen(secret_key), date, k);
+	hmac_str(k, sizeof(k), params->region, k);
+	hmac_str(k, sizeof(k), params->service, k);
+	hmac_str(k, sizeof(k), "aws4_request", k);
+	hmac_str(k, sizeof(k), out->string_to_sign, sig);
+	crypto_hex(sig, sizeof(sig), out->signature);
+	out->authorization = xasprintf("AWS4-HMAC-SHA256 Credential=%s/%s, "
+				       "SignedHeaders=%s, Signature=%s",
+	    creds->access_key_id, scope, signed_names.s, out->signature);
+
+	explicit_bzero(k, sizeof(k));
+	xfree_secret_str(secret_key);
+	for (i = 0; i < nhdrs; i++) {
+		free(hdrs[i].name);
+		free(hdrs[i].value);
+	}
+	free(hdrs);
+	free(signed_names.s);
+	free(path);
+	return 0;
+}
