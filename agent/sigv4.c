@@ -153,7 +153,8 @@ canonical_query(const char *query)
 		if (*p == '&')
 			p++;
 	}
-	qsort(params, n, sizeof(*params), qparam_cmp);
+	if (n > 1)
+		qsort(params, n, sizeof(*params), qparam_cmp);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			buf_str(&b, "&");
