@@ -418,6 +418,40 @@ out:
 	return ret;
 }
 
+char *
+fsutil_normalise(const char *path, int keep_trailing_slash)
+{
+	size_t plen = strlen(path), len = 0;
+	char *out = xmalloc(plen + 2);
+	const char *p = path;
+
+	while (*p != '\0') {
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		clen = strcspn(p, "/");
+		if (clen == 0)
+			break;
+		if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else if (!(clen == 1 && p[0] == '.')) {
+			out[len++] = '/';
+			memcpy(out + len, p, clen);
+			len += clen;
+		}
+		p += clen;
+	}
+	if (len == 0 ||
+	    (keep_trailing_slash && plen > 1 && path[plen - 1] == '/'))
+		out[len++] = '/';
+	out[len] = '\0';
+	return out;
+}
+
 /* Remove name (relative to parent_fd) and its contents without following links.
  */
 static int

@@ -57,6 +57,14 @@ int fsutil_join_safe(
     const char *root, const char *rel, char **out, struct err *err);
 
 /*
+ * Normalise a path lexically, as Ruby's expand_path does against "/":
+ * absolute, empty and "." components dropped, ".." removing the component
+ * before it (never above "/").  A trailing '/' is kept only with
+ * keep_trailing_slash.  The file system is not consulted.  Free with free().
+ */
+char *fsutil_normalise(const char *path, int keep_trailing_slash);
+
+/*
  * Remove path and everything below it.  Symbolic links are removed, never
  * followed, and the walk never leaves path's file system tree even if an
  * entry is swapped for a link while it runs.  A missing path is success.

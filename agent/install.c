@@ -120,48 +120,6 @@ selinux_enabled(void)
 	return access("/sys/fs/selinux/enforce", F_OK) == 0;
 }
 
-/*
- * Normalise a destination like Ruby's expand_path against "/": absolute,
- * "." and empty components dropped, ".." collapsed, no trailing slash.
- */
-static char *
-normalise(const char *path)
-{
-	char *out = xmalloc(strlen(path) + 2);
-	size_t len = 0;
-	const char *p = path;
-
-	out[0] = '\0';
-	while (*p != '\0') {
-		size_t clen;
-
-		while (*p == '/')
-			p++;
-		clen = strcspn(p, "/");
-		if (clen == 0)
-			break;
-		if (clen == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (clen == 2 && p[0] == '.' && p[1] == '.') {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-		} else {
-			out[len++] = '/';
-			memcpy(out + len, p, clen);
-			len += clen;
-		}
-		out[len] = '\0';
-		p += clen;
-	}
-	if (len == 0) {
-		out[0] = '/';
-		out[1] = '\0';
-	}
-	return out;
-}
-
 static char *
 parent_of(const char *path)
 {
@@ -478,7 +436,7 @@ plan_file_entry(
 		log_warn("%s:%u: destination '%s' is relative; installing "
 			 "under / (as AWS's agent does under systemd)",
 		    plan->opts->appspec->path, file->line, file->destination);
-	dest = normalise(file->destination);
+	dest = fsutil_normalise(file->destination, 0);
 	if (stat(src, &st) < 0) {
 		err_set(err, E_NOTFOUND,
 		    "%s:%u: files source '%s' does not exist in the revision "
@@ -588,7 +546,7 @@ static int
 plan_permission(
     struct plan *plan, const struct appspec_permission *perm, struct err *err)
 {
-	char *object = normalise(perm->object);
+	char *object = fsutil_normalise(perm->object, 0);
 	size_t olen = strlen(object), i, count = plan->n;
 	struct stat st;
 	int ret = -1, pass;

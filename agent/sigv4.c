@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "crypto.h"
+#include "fsutil.h"
 #include "sigv4.h"
 #include "xalloc.h"
 
@@ -168,43 +169,6 @@ canonical_query(const char *query)
 	return buf_take(&b);
 }
 
-/* Remove "." and ".." segments and empty ones (non-S3 services). */
-static char *
-normalise_path(const char *path)
-{
-	char *out = xmalloc(strlen(path) + 2);
-	size_t len = 0;
-	const char *p = path;
-	int trailing = strlen(path) > 1 && path[strlen(path) - 1] == '/';
-
-	while (*p != '\0') {
-		size_t clen;
-
-		while (*p == '/')
-			p++;
-		clen = strcspn(p, "/");
-		if (clen == 0)
-			break;
-		if (clen == 1 && p[0] == '.') {
-			/* skip */
-		} else if (clen == 2 && p[0] == '.' && p[1] == '.') {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-		} else {
-			out[len++] = '/';
-			memcpy(out + len, p, clen);
-			len += clen;
-		}
-		p += clen;
-	}
-	if (len == 0 || trailing)
-		out[len++] = '/';
-	out[len] = '\0';
-	return out;
-}
-
 struct chdr {
 	char *name;  /* lower case */
 	char *value; /* trimmed, inner runs of spaces collapsed */
@@ -301,7 +265,7 @@ sigv4_sign(const struct sigv4_request *req,
 	} else {
 		char *once;
 
-		path = normalise_path(req->path);
+		path = fsutil_normalise(req->path, 1);
 		once = sigv4_uri_encode(path, strlen(path), 1);
 		out->canonical_uri = once;
 	}

@@ -280,6 +280,29 @@ join_safe__missing_root__lexical(void **state)
 	free(root);
 }
 
+/* Compare fsutil_normalise's result and free it. */
+static void
+expect_normalised(const char *in, int keep, const char *want)
+{
+	char *out = fsutil_normalise(in, keep);
+
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void
+normalise__lexical_like_expand_path(void **state)
+{
+	expect_normalised("/srv//app/./x/", 0, "/srv/app/x");
+	expect_normalised("relative/dir", 0, "/relative/dir");
+	expect_normalised("/a/b/../c", 0, "/a/c");
+	expect_normalised("/../../etc", 0, "/etc");
+	expect_normalised("", 0, "/");
+	expect_normalised("/", 1, "/");
+	expect_normalised("/a/./b/../c d/", 1, "/a/c d/");
+	expect_normalised("/a/./b/../c d", 1, "/a/c d");
+}
+
 static void
 rm_rf__removes_tree(void **state)
 {
@@ -396,6 +419,7 @@ main(void)
 		T(join_safe__symlink_escapes__refused),
 		T(join_safe__symlink_loop__refused),
 		T(join_safe__missing_root__lexical),
+		T(normalise__lexical_like_expand_path),
 		T(rm_rf__removes_tree),
 		T(rm_rf__never_follows_symlinks),
 		T(rm_rf__missing__succeeds_and_refuses_root),
