@@ -7,6 +7,27 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
+/*
+ * A set of extra trusted CA certificates, added to the system store of
+ * every TLS connection (AWS_SSL_CA_BUNDLE, SSL_CERT_FILE,
+ * AWS_SSL_CA_DIRECTORY).
+ */
+struct crypto_ca_set;
+
+struct crypto_ca_set *crypto_ca_set_new(void);
+void crypto_ca_set_free(struct crypto_ca_set *set);
+/* Add every certificate of a PEM file; a file with none is an error. */
+int crypto_ca_set_add_file(
+    struct crypto_ca_set *set, const char *path, struct err *err);
+/* Add every *.pem and *.crt file of a directory. */
+int crypto_ca_set_add_dir(
+    struct crypto_ca_set *set, const char *dir, struct err *err);
+size_t crypto_ca_set_count(const struct crypto_ca_set *set);
+/* Add the set to an OpenSSL SSL_CTX's store (passed as void *). */
+int crypto_ca_set_apply(const struct crypto_ca_set *set, void *ssl_ctx);
+
 #define CRYPTO_SHA256_LEN 32
 #define CRYPTO_SHA256_HEX_LEN 64
 

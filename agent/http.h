@@ -30,8 +30,8 @@
 #define HTTP_MAX_MEMORY_BODY (16 * 1024 * 1024)
 
 struct http_opts {
-	const char *proxy_uri;	/* cfg proxy_uri; NULL: the environment's */
-	int no_proxy;		/* never use a proxy (IMDS) */
+	const char *proxy_uri;	 /* cfg proxy_uri; NULL: the environment's */
+	int no_proxy;		 /* never use a proxy (IMDS) */
 	long connect_timeout_ms; /* 0: 15000 */
 	/*
 	 * The longest time without a byte received before a transfer is
@@ -46,8 +46,8 @@ struct http_opts {
 struct http_client;
 
 /* A client; reads the CA environment variables now.  NULL on error. */
-struct http_client *http_client_new(const struct http_opts *opts,
-    struct err *err);
+struct http_client *http_client_new(
+    const struct http_opts *opts, struct err *err);
 void http_client_free(struct http_client *client);
 
 /*
@@ -66,23 +66,24 @@ const char *http_req_url(const struct http_req *req);
 const char *http_req_method(const struct http_req *req);
 /* Set a header, replacing one of the same name (case-insensitive); a NULL
  * value removes it. */
-void http_req_header(struct http_req *req, const char *name,
-    const char *value);
+void http_req_header(struct http_req *req, const char *name, const char *value);
 /* The value of a header set on the request, or NULL. */
 const char *http_req_get_header(const struct http_req *req, const char *name);
 /* A body to send (copied). */
 void http_req_body(struct http_req *req, const void *body, size_t len);
 void http_req_sink(struct http_req *req, http_sink_fn fn, void *arg);
+/* A limit on the whole request (connect to last byte); 0: none. */
+void http_req_timeout(struct http_req *req, long total_ms);
 
 struct http_resp {
-	long status;	   /* 0 when no reply arrived */
-	char *body;	   /* error body, or the 2xx body with no sink */
+	long status; /* 0 when no reply arrived */
+	char *body;  /* error body, or the 2xx body with no sink */
 	size_t body_len;
 	uint64_t received; /* 2xx body bytes passed to the sink */
 	char **headers;	   /* "name: value" pairs as received (last reply) */
 	size_t nheaders;
 	long elapsed_ms;
-	int sink_failed;   /* the sink returned -1 */
+	int sink_failed; /* the sink returned -1 */
 };
 
 void http_resp_clear(struct http_resp *resp);
@@ -103,11 +104,11 @@ int http_send(struct http_client *client, struct http_req *req,
  * x-amzn-ErrorType header (text before ':'), or an XML <Code>.  Returns a
  * pointer into a static buffer, or NULL when the reply has none.
  */
-const char *http_error_code(const struct http_resp *resp, char *buf,
-    size_t size);
+const char *http_error_code(
+    const struct http_resp *resp, char *buf, size_t size);
 /* An XML error's <Message>, into buf; NULL when none. */
-const char *http_error_message(const struct http_resp *resp, char *buf,
-    size_t size);
+const char *http_error_message(
+    const struct http_resp *resp, char *buf, size_t size);
 
 /* Whether code is one of AWS's throttling error codes. */
 int http_is_throttling_code(const char *code);
@@ -133,8 +134,8 @@ long http_backoff_ms(const struct http_retry *policy, int failures);
  * fresh (x-amz-date) and a resumed download can ask for the rest.  Returns
  * 0, or -1 with err set to give up.
  */
-typedef int (*http_prepare_fn)(struct http_req *req, int attempt, void *arg,
-    struct err *err);
+typedef int (*http_prepare_fn)(
+    struct http_req *req, int attempt, void *arg, struct err *err);
 
 /*
  * Send with retries: prepare, send, and on a retryable failure wait
@@ -152,8 +153,8 @@ int http_send_retry(struct http_client *client, struct http_req *req,
  */
 struct http_multi;
 
-struct http_multi *http_multi_new(struct http_client *client,
-    int max_connections);
+struct http_multi *http_multi_new(
+    struct http_client *client, int max_connections);
 void http_multi_free(struct http_multi *multi);
 /* Start req; resp receives the outcome.  tag identifies it to the caller. */
 void http_multi_add(struct http_multi *multi, struct http_req *req,
@@ -162,8 +163,8 @@ void http_multi_add(struct http_multi *multi, struct http_req *req,
  * Wait for the next request to finish.  Returns 1 with *tag set (and *rc
  * 0, or -1 with err filled as http_send() would), 0 when none are running.
  */
-int http_multi_next(struct http_multi *multi, void **tag, int *rc,
-    struct err *err);
+int http_multi_next(
+    struct http_multi *multi, void **tag, int *rc, struct err *err);
 /* Abandon every running request. */
 void http_multi_cancel(struct http_multi *multi);
 
