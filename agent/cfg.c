@@ -147,6 +147,14 @@ static const struct cfg_key cfg_keys[] = {
 	K(hook_kill_grace_seconds, CFG_T_INT, "5", 1, 3600, 0,
 	    "seconds between SIGTERM and SIGKILL for a timed-out hook, 1 to "
 	    "3600"),
+	K(s3_download_part_size, CFG_T_SIZE, "16MiB", 1LL << 20, 1LL << 30, 0,
+	    "the size of each ranged GET of a large S3 object, such as 16MiB "
+	    "(1MiB to 1GiB)"),
+	K(s3_download_connections, CFG_T_INT, "4", 1, 64, 0,
+	    "parallel connections for one S3 download, 1 to 64"),
+	K(github_api_url, CFG_T_URL, "https://api.github.com", 0, 0, 0,
+	    "the GitHub API base URL, such as https://api.github.com or "
+	    "https://github.example.com/api/v3"),
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -614,11 +622,18 @@ apply_pair(struct cfg *cfg, const char *name, const struct cfg_key *key,
 			if (iv < 0)
 				break;
 			*size_slot(cfg, key) = (uint64_t)iv;
+		} else if (set_from_text(cfg, key, value->value) < 0) {
+			break;
+		}
+		if (key->max > 0 &&
+		    (*size_slot(cfg, key) < (uint64_t)key->min ||
+			*size_slot(cfg, key) > (uint64_t)key->max)) {
+			add_diag(cfg, 1, value->line,
+			    "%s:%u: key '%s' is %s; give %s", file,
+			    value->line, name, value->value, type_hint(key));
 			return;
 		}
-		if (set_from_text(cfg, key, value->value) == 0)
-			return;
-		break;
+		return;
 	default:
 		if (set_from_text(cfg, key, value->value) == 0)
 			return;

@@ -90,6 +90,9 @@ struct cfg {
 
 	/* cdagent's own keys */
 	long long hook_kill_grace_seconds; /* SIGTERM to SIGKILL */
+	uint64_t s3_download_part_size;	   /* bytes per ranged GET */
+	long long s3_download_connections;
+	char *github_api_url;
 
 	struct cfg_unknown *unknown;
 	size_t nunknown;

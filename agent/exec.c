@@ -144,6 +144,57 @@ link_local_file(const char *location, const char *bundle, struct err *err)
 	return 0;
 }
 
+static void
+bundle_progress(const char *what, uint64_t done, uint64_t total, void *arg)
+{
+	report(arg, what, done, total);
+}
+
+/* S3 or GitHub into DROOT/bundle.tar; S3's ETag into .bundle-etag. */
+static int
+fetch_remote(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, const char *bundle, struct err *err)
+{
+	struct bundle_env benv;
+	struct bundle_result bres;
+	int ret;
+
+	if (env->bundle == NULL)
+		return err_set(err, E_INTERNAL,
+		    "no S3 or GitHub access was set up for this command");
+	benv = *env->bundle;
+	benv.progress = bundle_progress;
+	benv.progress_arg = (void *)(uintptr_t)env;
+	if (unlink(bundle) < 0 && errno != ENOENT)
+		return err_sys(err, "cannot replace %s", bundle);
+	if (spec->revision == EXEC_REV_S3) {
+		struct bundle_s3 s3 = { spec->bucket, spec->key, spec->version,
+			spec->etag };
+
+		ret = bundle_fetch_s3(&benv, &s3, bundle, &bres, err);
+		if (ret == 0 && bres.etag != NULL && *bres.etag != '\0') {
+			char *path = xasprintf("%s/.bundle-etag", droot);
+			struct err ignored = ERR_INIT;
+
+			/* Best effort, as v2: hooks fall back to it. */
+			if (fsutil_write_atomic(path, bres.etag,
+				strlen(bres.etag), 0644, &ignored) < 0)
+				log_warn("%s", ignored.msg);
+			free(path);
+		}
+	} else {
+		struct bundle_github gh = { spec->account, spec->repository,
+			spec->commit_id, spec->github_token,
+			spec->bundle_type == UNPACK_ZIP };
+
+		ret = bundle_fetch_github(&benv, &gh, bundle, &bres, err);
+	}
+	if (ret == 0)
+		report(env, "downloaded", bres.bytes, bres.bytes);
+	bundle_result_clear(&bres);
+	return ret;
+}
+
 static int
 download_bundle(const struct exec_env *env, const struct exec_spec *spec,
     const char *droot, struct exec_result *res)
@@ -185,11 +236,13 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 		break;
 	case EXEC_REV_S3:
 	case EXEC_REV_GITHUB:
-		fail(res, HOOK_UNKNOWN_ERROR,
-		    "%s revisions are not supported yet by this version of "
-		    "cdagent; deploy from a local file or directory",
-		    spec->revision == EXEC_REV_S3 ? "S3" : "GitHub");
-		goto out;
+		if (fetch_remote(env, spec, droot, bundle, &err) < 0 ||
+		    unpack_bundle(bundle, spec->bundle_type, archive, &opts,
+			&stats, &err) < 0) {
+			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+		break;
 	}
 	if (stats.stripped_top_dir)
 		log_info("the bundle's single top-level directory was "

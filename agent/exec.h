@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "appspec.h"
+#include "bundle.h"
 #include "cfg.h"
 #include "hook.h"
 #include "unpack.h"
@@ -60,6 +61,8 @@ struct exec_env {
 	const char *most_recent_droot;
 	exec_progress_fn progress;
 	void *progress_arg;
+	/* S3 and GitHub access; NULL: only local revisions */
+	const struct bundle_env *bundle;
 };
 
 struct exec_result {
