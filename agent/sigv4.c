@@ -258,24 +258,22 @@ sigv4_sign(const struct sigv4_request *req,
 	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date,
 	    params->region, params->service);
 
-	/* canonical URI */
-	if (s3) {
-		out->canonical_uri =
-		    sigv4_uri_encode(req->path, strlen(req->path), 1);
-	} else {
-		char *once;
-
+	/* canonical URI: the path as sent, normalised unless s3 */
+	if (s3 || params->no_normalise)
+		path = xstrdup(req->path);
+	else
 		path = fsutil_normalise(req->path, 1);
-		once = sigv4_uri_encode(path, strlen(path), 1);
-		out->canonical_uri = once;
-	}
+	if (req->path_encoded)
+		out->canonical_uri = xstrdup(path);
+	else
+		out->canonical_uri = sigv4_uri_encode(path, strlen(path), 1);
 	out->canonical_query = canonical_query(req->query);
 
 	/* headers */
 	hdrs = xcalloc(req->nheaders + 4, sizeof(*hdrs));
 	hdrs[nhdrs++] = make_header("host", req->host);
 	hdrs[nhdrs++] = make_header("x-amz-date", out->amz_date);
-	if (s3) {
+	if (s3 || params->add_content_sha256) {
 		out->content_sha256 =
 		    xstrdup(req->payload_hash != NULL ? req->payload_hash
 						      : SIGV4_UNSIGNED_PAYLOAD);

@@ -8,7 +8,7 @@
  * their path normalised and encoded twice, as AWS specifies.  The query is
  * decoded, re-encoded and sorted.  Headers are lower-cased, trimmed and
  * sorted; host and x-amz-date are always signed, x-amz-content-sha256 for
- * S3, x-amz-security-token with session credentials.
+ * S3 (or on request), x-amz-security-token with session credentials.
  */
 #ifndef CDAGENT_SIGV4_H
 #define CDAGENT_SIGV4_H
@@ -33,6 +33,12 @@ struct sigv4_request {
 	const struct sigv4_header *headers; /* other headers to sign */
 	size_t nheaders;
 	const char *payload_hash; /* hex SHA-256 of the body, or UNSIGNED */
+	/*
+	 * Non-zero: path is already encoded as it goes on the wire
+	 * ("/a%20b"); it is sent as is (after normalisation) and, for
+	 * services other than s3, encoded once more for signing.
+	 */
+	int path_encoded;
 };
 
 struct sigv4_credentials {
@@ -42,9 +48,11 @@ struct sigv4_credentials {
 };
 
 struct sigv4_params {
-	const char *region;  /* "us-east-1" */
-	const char *service; /* "s3", "codedeploy-commands" */
-	time_t when;	     /* signing time (UTC) */
+	const char *region;	/* "us-east-1" */
+	const char *service;	/* "s3", "codedeploy-commands" */
+	time_t when;		/* signing time (UTC) */
+	int no_normalise;	/* other services: sign the path unnormalised */
+	int add_content_sha256; /* x-amz-content-sha256 also when not s3 */
 };
 
 /* What to add to the request, and the intermediate texts for debugging. */

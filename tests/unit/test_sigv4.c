@@ -143,6 +143,73 @@ other_service__normalised_and_encoded_twice(void **state)
 }
 
 static void
+path_encoded__sent_as_given_and_encoded_once_more_unless_s3(void **state)
+{
+	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+		1369353600 };
+	struct sigv4_request req = { "GET", "h", "/a/../my%20key+x", NULL, NULL,
+		0, EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	req.path_encoded = 1;
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
+	assert_string_equal(res.canonical_uri, "/my%20key+x");
+	assert_non_null(
+	    strstr(res.canonical_request, "GET\n/my%2520key%2Bx\n"));
+	sigv4_result_clear(&res);
+
+	/* s3: neither normalised nor encoded again */
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &example_params, &res, &err), 0);
+	assert_string_equal(res.canonical_uri, "/a/../my%20key+x");
+	assert_non_null(
+	    strstr(res.canonical_request, "GET\n/a/../my%20key+x\n"));
+	sigv4_result_clear(&res);
+}
+
+static void
+no_normalise__path_kept_but_encoded_twice(void **state)
+{
+	struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+		1369353600 };
+	const struct sigv4_request req = { "GET", "h", "//a/./b/../c d", NULL,
+		NULL, 0, EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	params.no_normalise = 1;
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
+	assert_string_equal(res.canonical_uri, "//a/./b/../c%20d");
+	assert_non_null(
+	    strstr(res.canonical_request, "GET\n//a/./b/../c%2520d\n"));
+	sigv4_result_clear(&res);
+}
+
+static void
+add_content_sha256__signed_for_other_services(void **state)
+{
+	struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+		1369353600 };
+	const struct sigv4_request req = { "POST", "h", "/", NULL, NULL, 0,
+		EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	params.add_content_sha256 = 1;
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
+	assert_string_equal(res.content_sha256, EMPTY_SHA256);
+	assert_non_null(strstr(res.canonical_request,
+	    "\nx-amz-content-sha256:" EMPTY_SHA256 "\n"));
+	assert_non_null(strstr(res.authorization,
+	    "SignedHeaders=host;x-amz-content-sha256;x-amz-date, "));
+	sigv4_result_clear(&res);
+}
+
+static void
 session_token__signed(void **state)
 {
 	const struct sigv4_credentials creds = { "ASIAX", "secret",
@@ -224,6 +291,10 @@ main(void)
 		cmocka_unit_test(query__decoded_reencoded_and_sorted),
 		cmocka_unit_test(s3_path__encoded_once_never_normalised),
 		cmocka_unit_test(other_service__normalised_and_encoded_twice),
+		cmocka_unit_test(
+		    path_encoded__sent_as_given_and_encoded_once_more_unless_s3),
+		cmocka_unit_test(no_normalise__path_kept_but_encoded_twice),
+		cmocka_unit_test(add_content_sha256__signed_for_other_services),
 		cmocka_unit_test(session_token__signed),
 		cmocka_unit_test(headers__trimmed_lowercased_sorted),
 		cmocka_unit_test(no_credentials__error),
