@@ -234,7 +234,7 @@ sigv4_sign(const struct sigv4_request *req,
     struct sigv4_result *out, struct err *err)
 {
 	struct chdr *hdrs = NULL;
-	size_t nhdrs = 0, i;
+	size_t nhdrs = 0, ngen, i;
 	struct buf cr = { 0 }, signed_names = { 0 }, sts = { 0 };
 	char date[9], scope[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
 	unsigned char k[CRYPTO_SHA256_LEN], sig[CRYPTO_SHA256_LEN];
@@ -283,16 +283,32 @@ sigv4_sign(const struct sigv4_request *req,
 	if (creds->session_token != NULL && creds->session_token[0] != '\0')
 		hdrs[nhdrs++] =
 		    make_header("x-amz-security-token", creds->session_token);
+	/*
+	 * The caller's headers: one the agent sets itself (host, ...) is
+	 * dropped; a repeated one gets its values joined with ',' in order.
+	 */
+	ngen = nhdrs;
 	for (i = 0; i < req->nheaders; i++) {
+		struct chdr h =
+		    make_header(req->headers[i].name, req->headers[i].value);
 		size_t j;
-		int dup = 0;
 
 		for (j = 0; j < nhdrs; j++)
-			dup |=
-			    strcasecmp(hdrs[j].name, req->headers[i].name) == 0;
-		if (!dup)
-			hdrs[nhdrs++] = make_header(
-			    req->headers[i].name, req->headers[i].value);
+			if (strcmp(hdrs[j].name, h.name) == 0)
+				break;
+		if (j == nhdrs) {
+			hdrs[nhdrs++] = h;
+			continue;
+		}
+		if (j >= ngen) {
+			char *joined =
+			    xasprintf("%s,%s", hdrs[j].value, h.value);
+
+			free(hdrs[j].value);
+			hdrs[j].value = joined;
+		}
+		free(h.name);
+		free(h.value);
 	}
 	qsort(hdrs, nhdrs, sizeof(*hdrs), chdr_cmp);
 

@@ -7,8 +7,9 @@
  * S3 never normalises it (a key may hold "//" or "."); other services get
  * their path normalised and encoded twice, as AWS specifies.  The query is
  * decoded, re-encoded and sorted.  Headers are lower-cased, trimmed and
- * sorted; host and x-amz-date are always signed, x-amz-content-sha256 for
- * S3 (or on request), x-amz-security-token with session credentials.
+ * sorted, the values of a repeated header joined with ',' in their order;
+ * host and x-amz-date are always signed, x-amz-content-sha256 for S3 (or
+ * on request), x-amz-security-token with session credentials.
  */
 #ifndef CDAGENT_SIGV4_H
 #define CDAGENT_SIGV4_H

@@ -248,6 +248,27 @@ headers__trimmed_lowercased_sorted(void **state)
 }
 
 static void
+repeated_header__values_joined_with_comma_in_order(void **state)
+{
+	const struct sigv4_header hdrs[] = { { "My-Header", " b " },
+		{ "X-Other", "o" }, { "my-header", "a  z" },
+		{ "MY-HEADER", "b" } };
+	const struct sigv4_request req = { "GET", "h", "/", NULL, hdrs, 4,
+		EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &example_params, &res, &err), 0);
+	assert_non_null(strstr(res.canonical_request,
+	    "\nmy-header:b,a z,b\nx-amz-content-sha256:"));
+	assert_non_null(strstr(res.authorization,
+	    "SignedHeaders=host;my-header;x-amz-content-sha256;x-amz-date;"
+	    "x-other, "));
+	sigv4_result_clear(&res);
+}
+
+static void
 no_credentials__error(void **state)
 {
 	const struct sigv4_credentials none = { NULL, NULL, NULL };
@@ -297,6 +318,8 @@ main(void)
 		cmocka_unit_test(add_content_sha256__signed_for_other_services),
 		cmocka_unit_test(session_token__signed),
 		cmocka_unit_test(headers__trimmed_lowercased_sorted),
+		cmocka_unit_test(
+		    repeated_header__values_joined_with_comma_in_order),
 		cmocka_unit_test(no_credentials__error),
 		cmocka_unit_test(crypto__sha256_and_hmac_vectors),
 	};
