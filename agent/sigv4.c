@@ -259,11 +259,11 @@ sigv4_sign(const struct sigv4_request *req,
 	    params->region, params->service);
 
 	/* canonical URI: the path as sent, normalised unless s3 */
-	if (s3 || params->no_normalise)
+	if (s3 || (req->flags & SIGV4_NO_NORMALISE) != 0)
 		path = xstrdup(req->path);
 	else
 		path = fsutil_normalise(req->path, 1);
-	if (req->path_encoded)
+	if ((req->flags & SIGV4_PATH_ENCODED) != 0)
 		out->canonical_uri = xstrdup(path);
 	else
 		out->canonical_uri = sigv4_uri_encode(path, strlen(path), 1);
@@ -273,7 +273,7 @@ sigv4_sign(const struct sigv4_request *req,
 	hdrs = xcalloc(req->nheaders + 4, sizeof(*hdrs));
 	hdrs[nhdrs++] = make_header("host", req->host);
 	hdrs[nhdrs++] = make_header("x-amz-date", out->amz_date);
-	if (s3 || params->add_content_sha256) {
+	if (s3 || (req->flags & SIGV4_CONTENT_SHA256) != 0) {
 		out->content_sha256 =
 		    xstrdup(req->payload_hash != NULL ? req->payload_hash
 						      : SIGV4_UNSIGNED_PAYLOAD);

@@ -21,6 +21,17 @@
 
 #define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 
+/*
+ * sigv4_request.flags.  SIGV4_PATH_ENCODED: the path is already encoded as
+ * it goes on the wire ("/a%20b"); it is sent as is (after normalisation)
+ * and, for services other than s3, encoded once more for signing.
+ */
+#define SIGV4_PATH_ENCODED 0x1
+/* Other services: sign the path unnormalised (s3 paths never are). */
+#define SIGV4_NO_NORMALISE 0x2
+/* Add and sign x-amz-content-sha256 for any service (s3 always has it). */
+#define SIGV4_CONTENT_SHA256 0x4
+
 struct sigv4_header {
 	const char *name;
 	const char *value;
@@ -34,12 +45,7 @@ struct sigv4_request {
 	const struct sigv4_header *headers; /* other headers to sign */
 	size_t nheaders;
 	const char *payload_hash; /* hex SHA-256 of the body, or UNSIGNED */
-	/*
-	 * Non-zero: path is already encoded as it goes on the wire
-	 * ("/a%20b"); it is sent as is (after normalisation) and, for
-	 * services other than s3, encoded once more for signing.
-	 */
-	int path_encoded;
+	unsigned flags;		  /* SIGV4_*, 0 for none */
 };
 
 struct sigv4_credentials {
@@ -49,11 +55,9 @@ struct sigv4_credentials {
 };
 
 struct sigv4_params {
-	const char *region;	/* "us-east-1" */
-	const char *service;	/* "s3", "codedeploy-commands" */
-	time_t when;		/* signing time (UTC) */
-	int no_normalise;	/* other services: sign the path unnormalised */
-	int add_content_sha256; /* x-amz-content-sha256 also when not s3 */
+	const char *region;  /* "us-east-1" */
+	const char *service; /* "s3", "codedeploy-commands" */
+	time_t when;	     /* signing time (UTC) */
 };
 
 /* What to add to the request, and the intermediate texts for debugging. */

@@ -143,7 +143,7 @@ other_service__normalised_and_encoded_twice(void **state)
 }
 
 static void
-path_encoded__sent_as_given_and_encoded_once_more_unless_s3(void **state)
+path_encoded_flag__sent_as_given_and_encoded_once_more_unless_s3(void **state)
 {
 	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
 		1369353600 };
@@ -152,7 +152,7 @@ path_encoded__sent_as_given_and_encoded_once_more_unless_s3(void **state)
 	struct sigv4_result res;
 	struct err err = ERR_INIT;
 
-	req.path_encoded = 1;
+	req.flags = SIGV4_PATH_ENCODED;
 	assert_int_equal(
 	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
 	assert_string_equal(res.canonical_uri, "/my%20key+x");
@@ -170,16 +170,16 @@ path_encoded__sent_as_given_and_encoded_once_more_unless_s3(void **state)
 }
 
 static void
-no_normalise__path_kept_but_encoded_twice(void **state)
+no_normalise_flag__path_kept_but_encoded_twice(void **state)
 {
-	struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
 		1369353600 };
-	const struct sigv4_request req = { "GET", "h", "//a/./b/../c d", NULL,
-		NULL, 0, EMPTY_SHA256 };
+	struct sigv4_request req = { "GET", "h", "//a/./b/../c d", NULL, NULL,
+		0, EMPTY_SHA256 };
 	struct sigv4_result res;
 	struct err err = ERR_INIT;
 
-	params.no_normalise = 1;
+	req.flags = SIGV4_NO_NORMALISE;
 	assert_int_equal(
 	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
 	assert_string_equal(res.canonical_uri, "//a/./b/../c%20d");
@@ -189,16 +189,16 @@ no_normalise__path_kept_but_encoded_twice(void **state)
 }
 
 static void
-add_content_sha256__signed_for_other_services(void **state)
+content_sha256_flag__signed_for_other_services(void **state)
 {
-	struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
 		1369353600 };
-	const struct sigv4_request req = { "POST", "h", "/", NULL, NULL, 0,
+	struct sigv4_request req = { "POST", "h", "/", NULL, NULL, 0,
 		EMPTY_SHA256 };
 	struct sigv4_result res;
 	struct err err = ERR_INIT;
 
-	params.add_content_sha256 = 1;
+	req.flags = SIGV4_CONTENT_SHA256;
 	assert_int_equal(
 	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
 	assert_string_equal(res.content_sha256, EMPTY_SHA256);
@@ -313,9 +313,11 @@ main(void)
 		cmocka_unit_test(s3_path__encoded_once_never_normalised),
 		cmocka_unit_test(other_service__normalised_and_encoded_twice),
 		cmocka_unit_test(
-		    path_encoded__sent_as_given_and_encoded_once_more_unless_s3),
-		cmocka_unit_test(no_normalise__path_kept_but_encoded_twice),
-		cmocka_unit_test(add_content_sha256__signed_for_other_services),
+		    path_encoded_flag__sent_as_given_and_encoded_once_more_unless_s3),
+		cmocka_unit_test(
+		    no_normalise_flag__path_kept_but_encoded_twice),
+		cmocka_unit_test(
+		    content_sha256_flag__signed_for_other_services),
 		cmocka_unit_test(session_token__signed),
 		cmocka_unit_test(headers__trimmed_lowercased_sorted),
 		cmocka_unit_test(

@@ -6,7 +6,7 @@
  * with the expected files.
  *
  * request.txt holds the path as it goes on the wire, so each case is signed
- * with path_encoded set; where that path is in canonical encoded form, it
+ * with SIGV4_PATH_ENCODED; where that path is in canonical encoded form, it
  * is signed a second time decoded, the way cdagent's callers pass paths.
  */
 #include "config.h"
@@ -47,7 +47,7 @@ static const char *const suite_not_copied[] = {
 struct suite_case {
 	char *name;	/* the case directory's name */
 	char *dir;	/* its path */
-	int unencoded;	/* sign the decoded path, path_encoded off */
+	int unencoded;	/* sign the decoded path instead */
 	char *skip_why; /* non-NULL: reported as skipped, with this reason */
 };
 
@@ -342,8 +342,6 @@ suite_case__signs_as_expected(void **state)
 	params.service = json_get_string(ctx, "service");
 	assert_true(params.region != NULL && params.service != NULL);
 	params.when = parse_timestamp(json_get_string(ctx, "timestamp"));
-	params.no_normalise = !json_flag(ctx, "normalize", 1);
-	params.add_content_sha256 = json_flag(ctx, "sign_body", 0);
 	/* the skip list in main() holds every case with it set */
 	assert_false(json_flag(ctx, "omit_session_token", 0));
 
@@ -354,13 +352,17 @@ suite_case__signs_as_expected(void **state)
 	req.headers = r.headers;
 	req.nheaders = r.nheaders;
 	req.payload_hash = body_hash;
+	if (!json_flag(ctx, "normalize", 1))
+		req.flags |= SIGV4_NO_NORMALISE;
+	if (json_flag(ctx, "sign_body", 0))
+		req.flags |= SIGV4_CONTENT_SHA256;
 	if (c->unencoded) {
 		unencoded = decoded_path(r.path);
 		assert_non_null(unencoded);
 		req.path = unencoded;
 	} else {
 		req.path = r.path;
-		req.path_encoded = 1;
+		req.flags |= SIGV4_PATH_ENCODED;
 	}
 
 	if (sigv4_sign(&req, &creds, &params, &res, &err) < 0)
@@ -370,7 +372,7 @@ suite_case__signs_as_expected(void **state)
 	assert_string_equal(res.signature, exp_sig);
 	assert_string_equal(res.authorization, exp_auth);
 	assert_string_equal(res.amz_date, "20150830T123600Z");
-	if (params.add_content_sha256)
+	if ((req.flags & SIGV4_CONTENT_SHA256) != 0)
 		assert_string_equal(res.content_sha256, body_hash);
 	else
 		assert_null(res.content_sha256);
