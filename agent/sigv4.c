@@ -234,7 +234,7 @@ sigv4_sign(const struct sigv4_request *req,
     struct sigv4_result *out, struct err *err)
 {
 	struct chdr *hdrs = NULL;
-	size_t nhdrs = 0, i;
+	size_t nhdrs = 0, ngen, i;
 	struct buf cr = { 0 }, signed_names = { 0 }, sts = { 0 };
 	char date[9], scope[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
 	unsigned char k[CRYPTO_SHA256_LEN], sig[CRYPTO_SHA256_LEN];
@@ -258,24 +258,22 @@ sigv4_sign(const struct sigv4_request *req,
 	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date,
 	    params->region, params->service);
 
-	/* canonical URI */
-	if (s3) {
-		out->canonical_uri =
-		    sigv4_uri_encode(req->path, strlen(req->path), 1);
-	} else {
-		char *once;
-
+	/* canonical URI: the path as sent, normalised unless s3 */
+	if (s3 || (req->flags & SIGV4_NO_NORMALISE) != 0)
+		path = xstrdup(req->path);
+	else
 		path = fsutil_normalise(req->path, 1);
-		once = sigv4_uri_encode(path, strlen(path), 1);
-		out->canonical_uri = once;
-	}
+	if ((req->flags & SIGV4_PATH_ENCODED) != 0)
+		out->canonical_uri = xstrdup(path);
+	else
+		out->canonical_uri = sigv4_uri_encode(path, strlen(path), 1);
 	out->canonical_query = canonical_query(req->query);
 
 	/* headers */
 	hdrs = xcalloc(req->nheaders + 4, sizeof(*hdrs));
 	hdrs[nhdrs++] = make_header("host", req->host);
 	hdrs[nhdrs++] = make_header("x-amz-date", out->amz_date);
-	if (s3) {
+	if (s3 || (req->flags & SIGV4_CONTENT_SHA256) != 0) {
 		out->content_sha256 =
 		    xstrdup(req->payload_hash != NULL ? req->payload_hash
 						      : SIGV4_UNSIGNED_PAYLOAD);
@@ -285,16 +283,32 @@ sigv4_sign(const struct sigv4_request *req,
 	if (creds->session_token != NULL && creds->session_token[0] != '\0')
 		hdrs[nhdrs++] =
 		    make_header("x-amz-security-token", creds->session_token);
+	/*
+	 * The caller's headers: one the agent sets itself (host, ...) is
+	 * dropped; a repeated one gets its values joined with ',' in order.
+	 */
+	ngen = nhdrs;
 	for (i = 0; i < req->nheaders; i++) {
+		struct chdr h =
+		    make_header(req->headers[i].name, req->headers[i].value);
 		size_t j;
-		int dup = 0;
 
 		for (j = 0; j < nhdrs; j++)
-			dup |=
-			    strcasecmp(hdrs[j].name, req->headers[i].name) == 0;
-		if (!dup)
-			hdrs[nhdrs++] = make_header(
-			    req->headers[i].name, req->headers[i].value);
+			if (strcmp(hdrs[j].name, h.name) == 0)
+				break;
+		if (j == nhdrs) {
+			hdrs[nhdrs++] = h;
+			continue;
+		}
+		if (j >= ngen) {
+			char *joined =
+			    xasprintf("%s,%s", hdrs[j].value, h.value);
+
+			free(hdrs[j].value);
+			hdrs[j].value = joined;
+		}
+		free(h.name);
+		free(h.value);
 	}
 	qsort(hdrs, nhdrs, sizeof(*hdrs), chdr_cmp);
 

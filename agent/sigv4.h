@@ -7,8 +7,9 @@
  * S3 never normalises it (a key may hold "//" or "."); other services get
  * their path normalised and encoded twice, as AWS specifies.  The query is
  * decoded, re-encoded and sorted.  Headers are lower-cased, trimmed and
- * sorted; host and x-amz-date are always signed, x-amz-content-sha256 for
- * S3, x-amz-security-token with session credentials.
+ * sorted, the values of a repeated header joined with ',' in their order;
+ * host and x-amz-date are always signed, x-amz-content-sha256 for S3 (or
+ * on request), x-amz-security-token with session credentials.
  */
 #ifndef CDAGENT_SIGV4_H
 #define CDAGENT_SIGV4_H
@@ -19,6 +20,17 @@
 #include "err.h"
 
 #define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
+
+/*
+ * sigv4_request.flags.  SIGV4_PATH_ENCODED: the path is already encoded as
+ * it goes on the wire ("/a%20b"); it is sent as is (after normalisation)
+ * and, for services other than s3, encoded once more for signing.
+ */
+#define SIGV4_PATH_ENCODED 0x1
+/* Other services: sign the path unnormalised (s3 paths never are). */
+#define SIGV4_NO_NORMALISE 0x2
+/* Add and sign x-amz-content-sha256 for any service (s3 always has it). */
+#define SIGV4_CONTENT_SHA256 0x4
 
 struct sigv4_header {
 	const char *name;
@@ -33,6 +45,7 @@ struct sigv4_request {
 	const struct sigv4_header *headers; /* other headers to sign */
 	size_t nheaders;
 	const char *payload_hash; /* hex SHA-256 of the body, or UNSIGNED */
+	unsigned flags;		  /* SIGV4_*, 0 for none */
 };
 
 struct sigv4_credentials {

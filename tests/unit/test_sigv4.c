@@ -143,6 +143,73 @@ other_service__normalised_and_encoded_twice(void **state)
 }
 
 static void
+path_encoded_flag__sent_as_given_and_encoded_once_more_unless_s3(void **state)
+{
+	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+		1369353600 };
+	struct sigv4_request req = { "GET", "h", "/a/../my%20key+x", NULL, NULL,
+		0, EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	req.flags = SIGV4_PATH_ENCODED;
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
+	assert_string_equal(res.canonical_uri, "/my%20key+x");
+	assert_non_null(
+	    strstr(res.canonical_request, "GET\n/my%2520key%2Bx\n"));
+	sigv4_result_clear(&res);
+
+	/* s3: neither normalised nor encoded again */
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &example_params, &res, &err), 0);
+	assert_string_equal(res.canonical_uri, "/a/../my%20key+x");
+	assert_non_null(
+	    strstr(res.canonical_request, "GET\n/a/../my%20key+x\n"));
+	sigv4_result_clear(&res);
+}
+
+static void
+no_normalise_flag__path_kept_but_encoded_twice(void **state)
+{
+	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+		1369353600 };
+	struct sigv4_request req = { "GET", "h", "//a/./b/../c d", NULL, NULL,
+		0, EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	req.flags = SIGV4_NO_NORMALISE;
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
+	assert_string_equal(res.canonical_uri, "//a/./b/../c%20d");
+	assert_non_null(
+	    strstr(res.canonical_request, "GET\n//a/./b/../c%2520d\n"));
+	sigv4_result_clear(&res);
+}
+
+static void
+content_sha256_flag__signed_for_other_services(void **state)
+{
+	const struct sigv4_params params = { "us-west-2", "codedeploy-commands",
+		1369353600 };
+	struct sigv4_request req = { "POST", "h", "/", NULL, NULL, 0,
+		EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	req.flags = SIGV4_CONTENT_SHA256;
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &params, &res, &err), 0);
+	assert_string_equal(res.content_sha256, EMPTY_SHA256);
+	assert_non_null(strstr(res.canonical_request,
+	    "\nx-amz-content-sha256:" EMPTY_SHA256 "\n"));
+	assert_non_null(strstr(res.authorization,
+	    "SignedHeaders=host;x-amz-content-sha256;x-amz-date, "));
+	sigv4_result_clear(&res);
+}
+
+static void
 session_token__signed(void **state)
 {
 	const struct sigv4_credentials creds = { "ASIAX", "secret",
@@ -177,6 +244,27 @@ headers__trimmed_lowercased_sorted(void **state)
 	assert_non_null(strstr(res.canonical_request,
 	    "\ncontent-type:x/y\nhost:h\nx-amz-content-sha256:"));
 	assert_non_null(strstr(res.canonical_request, "\nx-custom:a b\n"));
+	sigv4_result_clear(&res);
+}
+
+static void
+repeated_header__values_joined_with_comma_in_order(void **state)
+{
+	const struct sigv4_header hdrs[] = { { "My-Header", " b " },
+		{ "X-Other", "o" }, { "my-header", "a  z" },
+		{ "MY-HEADER", "b" } };
+	const struct sigv4_request req = { "GET", "h", "/", NULL, hdrs, 4,
+		EMPTY_SHA256 };
+	struct sigv4_result res;
+	struct err err = ERR_INIT;
+
+	assert_int_equal(
+	    sigv4_sign(&req, &example_creds, &example_params, &res, &err), 0);
+	assert_non_null(strstr(res.canonical_request,
+	    "\nmy-header:b,a z,b\nx-amz-content-sha256:"));
+	assert_non_null(strstr(res.authorization,
+	    "SignedHeaders=host;my-header;x-amz-content-sha256;x-amz-date;"
+	    "x-other, "));
 	sigv4_result_clear(&res);
 }
 
@@ -224,8 +312,16 @@ main(void)
 		cmocka_unit_test(query__decoded_reencoded_and_sorted),
 		cmocka_unit_test(s3_path__encoded_once_never_normalised),
 		cmocka_unit_test(other_service__normalised_and_encoded_twice),
+		cmocka_unit_test(
+		    path_encoded_flag__sent_as_given_and_encoded_once_more_unless_s3),
+		cmocka_unit_test(
+		    no_normalise_flag__path_kept_but_encoded_twice),
+		cmocka_unit_test(
+		    content_sha256_flag__signed_for_other_services),
 		cmocka_unit_test(session_token__signed),
 		cmocka_unit_test(headers__trimmed_lowercased_sorted),
+		cmocka_unit_test(
+		    repeated_header__values_joined_with_comma_in_order),
 		cmocka_unit_test(no_credentials__error),
 		cmocka_unit_test(crypto__sha256_and_hmac_vectors),
 	};
