@@ -210,6 +210,7 @@ s3_sign(struct s3_job *job, struct http_req *req, struct err *err)
 	sreq.path = job->path;
 	sreq.query = job->query;
 	sreq.payload_hash = empty_hash;
+	memset(&params, 0, sizeof(params));
 	params.region = job->region;
 	params.service = "s3";
 	params.when = time(NULL);

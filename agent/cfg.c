@@ -629,8 +629,8 @@ apply_pair(struct cfg *cfg, const char *name, const struct cfg_key *key,
 		    (*size_slot(cfg, key) < (uint64_t)key->min ||
 			*size_slot(cfg, key) > (uint64_t)key->max)) {
 			add_diag(cfg, 1, value->line,
-			    "%s:%u: key '%s' is %s; give %s", file,
-			    value->line, name, value->value, type_hint(key));
+			    "%s:%u: key '%s' is %s; give %s", file, value->line,
+			    name, value->value, type_hint(key));
 			return;
 		}
 		return;

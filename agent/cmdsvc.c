@@ -93,6 +93,8 @@ cmdsvc_new(const struct cmdsvc_opts *opts, struct err *err)
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.proxy_uri = opts->proxy_uri;
 	hopts.read_timeout_ms = opts->read_timeout_ms;
+	hopts.tick = opts->tick;
+	hopts.tick_arg = opts->tick_arg;
 	svc = xcalloc(1, sizeof(*svc));
 	svc->http = http_client_new(&hopts, err);
 	if (svc->http == NULL) {
@@ -217,6 +219,7 @@ sign(struct cmdsvc *svc, struct http_req *req, const char *target,
 	sreq.headers = hdrs;
 	sreq.nheaders = 2;
 	sreq.payload_hash = hash;
+	memset(&params, 0, sizeof(params));
 	params.region = svc->region;
 	params.service =
 	    svc->secure ? CMDSVC_SERVICE_SECURE : CMDSVC_SERVICE_STANDARD;

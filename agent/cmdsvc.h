@@ -33,6 +33,8 @@ struct cmdsvc_opts {
 	const char *proxy_uri;
 	cmdsvc_creds_fn creds;
 	void *creds_arg;
+	int (*tick)(void *arg); /* as http_opts.tick */
+	void *tick_arg;
 };
 
 struct cmdsvc;

@@ -391,7 +391,8 @@ bundle_env(const struct exec_spec *spec, const char *droot, char **out)
 
 static int
 lifecycle_event(const struct exec_env *env, const struct exec_spec *spec,
-    const char *droot, const char *event, struct exec_result *res)
+    const char *droot, const char *event, int check_only,
+    struct exec_result *res)
 {
 	const struct cfg *cfg = env->cfg;
 	const char *custom[64];
@@ -436,6 +437,7 @@ lifecycle_event(const struct exec_env *env, const struct exec_spec *spec,
 	ctx.restrict_env_to_allowlist = cfg->restrict_hook_env_to_allowlist;
 	ctx.strip_loader_env = cfg->strip_loader_env_in_hooks;
 	ctx.kill_grace_ms = (unsigned)cfg->hook_kill_grace_seconds * 1000;
+	ctx.check_only = check_only;
 
 	r = hook_run_event(&ctx, event, &hres);
 	res->code = hres.code;
@@ -490,7 +492,7 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 	else if (strcmp(command, "Install") == 0)
 		ret = install(env, spec, droot, res);
 	else
-		ret = lifecycle_event(env, spec, droot, command, res);
+		ret = lifecycle_event(env, spec, droot, command, 0, res);
 out:
 	if (res->script_name == NULL)
 		res->script_name = xstrdup("");
@@ -498,4 +500,31 @@ out:
 		res->log = xstrdup("");
 	free(droot);
 	return ret;
+}
+
+int
+exec_command_noop(const struct exec_env *env, const struct exec_spec *spec,
+    const char *command)
+{
+	struct exec_result res;
+	struct err err = ERR_INIT;
+	char *droot;
+	int noop = 0;
+
+	if (strcmp(command, "DownloadBundle") == 0 ||
+	    strcmp(command, "Install") == 0)
+		return 0;
+	if (!appspec_is_standard_hook(command))
+		return 1; /* v1: not in the mapping; it then fails cleanly */
+	droot = state_droot(env->cfg->root_dir, spec->deployment_group_id,
+	    spec->deployment_id, &err);
+	if (droot == NULL)
+		return 0;
+	memset(&res, 0, sizeof(res));
+	/* An appspec that does not load is not a noop: running reports it. */
+	if (lifecycle_event(env, spec, droot, command, 1, &res) == 0)
+		noop = res.noop;
+	exec_result_clear(&res);
+	free(droot);
+	return noop;
 }

@@ -86,4 +86,14 @@ extern const size_t exec_ndefault_events;
 int exec_command(const struct exec_env *env, const struct exec_spec *spec,
     const char *command, struct exec_result *res);
 
+/*
+ * Whether command would do nothing (v1 §3.2): never for DownloadBundle and
+ * Install; always for a name that is not a lifecycle event; else when no
+ * revision is selected or its appspec has no scripts for the event.  An
+ * appspec that fails to load counts as work, so the failure is reported
+ * through the normal completion.
+ */
+int exec_command_noop(const struct exec_env *env, const struct exec_spec *spec,
+    const char *command);
+
 #endif

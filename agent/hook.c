@@ -656,6 +656,10 @@ hook_run_event(
 		ret = 0;
 		goto out;
 	}
+	if (ctx->check_only) {
+		ret = 0;
+		goto out;
+	}
 	hook_log_open(&log, ctx, current, event);
 	log_open = 1;
 	hook_log_entry(&log, "LifecycleEvent - ", event, strlen(event));

@@ -60,6 +60,11 @@ struct hook_context {
 	 * exists (v1 bug 21).
 	 */
 	int local;
+	/*
+	 * Only work out whether the event would run a script (res->noop),
+	 * for the acknowledgement; run nothing and write no log.
+	 */
+	int check_only;
 
 	/* settings from the configuration */
 	const char *program_name; /* deployments log name */

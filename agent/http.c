@@ -474,6 +474,9 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 
 	(void)dltotal;
 	(void)ultotal;
+	if (x->client->opts.tick != NULL &&
+	    x->client->opts.tick(x->client->opts.tick_arg) != 0)
+		return 1;
 	if (dlnow != x->last_dl || ulnow != x->last_ul) {
 		x->last_dl = dlnow;
 		x->last_ul = ulnow;

@@ -41,6 +41,13 @@ struct http_opts {
 	long read_timeout_ms;
 	const char *user_agent; /* NULL: "cdagent/VERSION" */
 	int follow_redirects;	/* GitHub: yes; S3 and AWS APIs: no */
+	/*
+	 * Called about once a second while a transfer runs (the daemon pings
+	 * systemd's watchdog from it); returning non-zero abandons the
+	 * transfer with E_CANCELED (a stop was asked for).  May be NULL.
+	 */
+	int (*tick)(void *arg);
+	void *tick_arg;
 };
 
 struct http_client;

@@ -1,0 +1,21 @@
+/*
+ * sysd: talking to systemd as a service (sd_notify): readiness, status
+ * lines and the watchdog.  Every call is a no-op when the agent was not
+ * started by systemd (no NOTIFY_SOCKET).
+ */
+#ifndef CDAGENT_SYSD_H
+#define CDAGENT_SYSD_H
+
+/* READY=1 with a STATUS= line. */
+void sysd_ready(const char *status);
+/* STATUS=<printf> (shown by systemctl status). */
+void sysd_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* STOPPING=1, RELOADING=1 and READY=1 again. */
+void sysd_stopping(void);
+void sysd_reloading(int done);
+/* WATCHDOG=1 when a watchdog is set and half its period has passed. */
+void sysd_watchdog(void);
+/* Whether systemd asked for watchdog pings (WatchdogSec=). */
+int sysd_watchdog_enabled(void);
+
+#endif
