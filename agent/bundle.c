@@ -501,7 +501,13 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 			if (!http_is_retryable(&p->resp, &one) ||
 			    p->attempts >= PART_ATTEMPTS) {
 				*err = one;
-				err_prefix(err, "%s", job->describe);
+				if (p->attempts >= PART_ATTEMPTS)
+					err_prefix(err,
+					    "%s: gave up after %d "
+					    "attempts",
+					    job->describe, p->attempts);
+				else
+					err_prefix(err, "%s", job->describe);
 				goto out;
 			}
 		} else if (p->attempts >= PART_ATTEMPTS) {

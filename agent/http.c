@@ -123,22 +123,46 @@ load_cas(struct http_client *client, struct err *err)
 	static const char *const file_vars[] = { "AWS_SSL_CA_BUNDLE",
 		"SSL_CERT_FILE" };
 	const char *dir = getenv("AWS_SSL_CA_DIRECTORY");
+	char *system_bundle = NULL;
+	CURL *probe = curl_easy_init();
 	size_t i;
+
+	/* The system bundle is trusted already: do not load it twice. */
+	if (probe != NULL) {
+		char *p = NULL;
+
+		if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &p) == CURLE_OK &&
+		    p != NULL)
+			system_bundle = realpath(p, NULL);
+		curl_easy_cleanup(probe);
+	}
 
 	for (i = 0; i < sizeof(file_vars) / sizeof(file_vars[0]); i++) {
 		const char *path = getenv(file_vars[i]);
+
+		char *real;
+		int same;
 
 		if (path == NULL || *path == '\0')
 			continue;
 		if (i == 1 && client->ca_sources != NULL &&
 		    strcmp(path, getenv(file_vars[0])) == 0)
 			continue;
+		real = realpath(path, NULL);
+		same = real != NULL && system_bundle != NULL &&
+		    strcmp(real, system_bundle) == 0;
+		free(real);
+		if (same)
+			continue;
 		if (client->cas == NULL)
 			client->cas = crypto_ca_set_new();
-		if (crypto_ca_set_add_file(client->cas, path, err) < 0)
+		if (crypto_ca_set_add_file(client->cas, path, err) < 0) {
+			free(system_bundle);
 			return err_prefix(err, "%s", file_vars[i]);
+		}
 		append_source(&client->ca_sources, file_vars[i]);
 	}
+	free(system_bundle);
 	if (dir != NULL && *dir != '\0') {
 		if (client->cas == NULL)
 			client->cas = crypto_ca_set_new();
@@ -444,6 +468,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 	x->last_activity_ms = clock_now_ms();
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	resp->status = status; /* the sink may want to look */
 	if (!status_ok(status)) {
 		keep_body(resp, data, len, HTTP_MAX_ERROR_BODY);
 		return len;

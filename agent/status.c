@@ -1,0 +1,179 @@
+/* status: `cdagent status` (see status.h). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "fsutil.h"
+#include "json.h"
+#include "status.h"
+#include "xalloc.h"
+
+/* The pid in the pid file, if that process is a live cdagent. */
+static long
+live_pid(const char *dir)
+{
+	char *path = xasprintf("%s/%s", dir, DAEMON_PID_FILE);
+	char *text = NULL, *comm_path, *comm = NULL;
+	struct err err = ERR_INIT;
+	size_t len;
+	long pid = 0;
+
+	if (fsutil_read_file(path, 64, &text, &len, &err) == 0)
+		pid = strtol(text, NULL, 10);
+	free(text);
+	free(path);
+	if (pid <= 1 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+		return 0;
+	comm_path = xasprintf("/proc/%ld/comm", pid);
+	if (fsutil_read_file(comm_path, 64, &comm, &len, &err) == 0 &&
+	    strncmp(comm, "cdagent", 7) != 0)
+		pid = 0; /* a stale file and a reused pid */
+	free(comm);
+	free(comm_path);
+	return pid;
+}
+
+static struct json *
+read_json(const char *path)
+{
+	struct err err = ERR_INIT;
+	struct json *doc = NULL;
+	char *text = NULL;
+	size_t len;
+
+	if (fsutil_read_file(path, 1 << 20, &text, &len, &err) == 0)
+		(void)json_parse(text, len, path, &doc, &err);
+	free(text);
+	return doc;
+}
+
+static double
+num(const struct json *o, const char *key)
+{
+	const struct json *v = o != NULL ? json_get(o, key) : NULL;
+
+	return v != NULL ? json_number_value(v) : 0;
+}
+
+static void
+when(double epoch, char *buf, size_t size)
+{
+	time_t t = (time_t)epoch;
+	struct tm tm;
+	char stamp[32];
+
+	if (t <= 0) {
+		snprintf(buf, size, "never");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(buf, size, "%s (%lds ago)", stamp, (long)(time(NULL) - t));
+}
+
+int
+status_main(const struct cfg *cfg, int as_json, FILE *out)
+{
+	char *status_path =
+	    xasprintf("%s/%s", cfg->pid_dir, DAEMON_STATUS_FILE);
+	char *cmd_dir = xasprintf("%s/%s", cfg->pid_dir, DAEMON_COMMANDS_DIR);
+	long pid = live_pid(cfg->pid_dir);
+	struct json *st = pid > 0 ? read_json(status_path) : NULL;
+	struct json *report = json_object(), *flights = json_array();
+	DIR *dp = pid > 0 ? opendir(cmd_dir) : NULL;
+	struct dirent *de;
+	char buf[96];
+	const char *err_text;
+
+	while (dp != NULL && (de = readdir(dp)) != NULL) {
+		char *path;
+		struct json *c;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", cmd_dir, de->d_name);
+		c = read_json(path);
+		free(path);
+		if (c == NULL || kill((pid_t)num(c, "pid"), 0) < 0) {
+			json_free(c);
+			continue;
+		}
+		json_push(flights, c);
+	}
+	if (dp != NULL)
+		closedir(dp);
+
+	json_set(report, "running", json_bool(pid > 0));
+	json_set(
+	    report, "pid", pid > 0 ? json_number((double)pid) : json_null());
+	json_set(report, "started", json_number(num(st, "started")));
+	json_set(report, "last_successful_poll",
+	    json_number(num(st, "last_successful_poll")));
+	json_set(report, "host_identifier",
+	    json_string(
+		st != NULL ? json_get_string(st, "host_identifier") : NULL));
+	json_set(report, "endpoint",
+	    json_string(st != NULL ? json_get_string(st, "endpoint") : NULL));
+	err_text = st != NULL ? json_get_string(st, "last_error") : NULL;
+	json_set(report, "last_error", json_string(err_text));
+	json_set(
+	    report, "last_error_time", json_number(num(st, "last_error_time")));
+	json_set(report, "in_flight", flights);
+
+	if (as_json) {
+		char *text = json_print(report);
+
+		fprintf(out, "%s\n", text);
+		free(text);
+	} else if (pid <= 0) {
+		fprintf(out,
+		    "cdagent is not running (no live process in "
+		    "%s/%s)\n",
+		    cfg->pid_dir, DAEMON_PID_FILE);
+	} else {
+		size_t i, n = json_array_size(flights);
+
+		fprintf(out, "cdagent is running (pid %ld)\n", pid);
+		if (st != NULL) {
+			const char *s;
+
+			if ((s = json_get_string(st, "host_identifier")) !=
+			    NULL)
+				fprintf(out, "  host:        %s\n", s);
+			if ((s = json_get_string(st, "endpoint")) != NULL)
+				fprintf(out, "  endpoint:    %s\n", s);
+			when(num(st, "last_successful_poll"), buf, sizeof(buf));
+			fprintf(out, "  last poll:   %s\n", buf);
+		}
+		fprintf(out, "  in flight:   %zu command(s)\n", n);
+		for (i = 0; i < n; i++) {
+			const struct json *c = json_array_get(flights, i);
+			const char *dep = json_get_string(c, "deployment_id");
+
+			when(num(c, "since"), buf, sizeof(buf));
+			fprintf(out, "    %s %s (process %.0f, since %s)\n",
+			    dep != NULL ? dep : "(spec not read yet)",
+			    json_get_string(c, "command") != NULL
+				? json_get_string(c, "command")
+				: "?",
+			    num(c, "pid"), buf);
+		}
+		if (err_text != NULL) {
+			when(num(st, "last_error_time"), buf, sizeof(buf));
+			fprintf(out, "  last error:  %s, %s\n", buf, err_text);
+		}
+	}
+	json_free(report);
+	json_free(st);
+	free(status_path);
+	free(cmd_dir);
+	return pid > 0 ? STATUS_RUNNING : STATUS_NOT_RUNNING;
+}
