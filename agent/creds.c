@@ -578,6 +578,21 @@ creds_chain_get(struct creds_chain *c, struct creds *out, struct err *err)
 	return 0;
 }
 
+int
+creds_chain_sigv4(void *arg, struct sigv4_credentials *out, const char **source,
+    struct err *err)
+{
+	struct creds_chain *c = arg;
+
+	memset(out, 0, sizeof(*out));
+	if (refresh(c, err) < 0)
+		return -1;
+	creds_sigv4(&c->current, out);
+	if (source != NULL)
+		*source = c->current.source;
+	return 0;
+}
+
 /* --- region and host identifier ---------------------------------------- */
 
 static int

@@ -90,6 +90,16 @@ int creds_chain_get(
     struct creds_chain *chain, struct creds *out, struct err *err);
 
 /*
+ * The chain as a credentials callback: bundle_env.creds and
+ * cmdsvc_opts.creds take it with the chain as arg.  Refreshes if due, then
+ * points out at the chain's own strings, valid until the next call or
+ * creds_chain_free(); *source (when source is not NULL) gets one of
+ * CREDS_SOURCE_*.
+ */
+int creds_chain_sigv4(void *chain, struct sigv4_credentials *out,
+    const char **source, struct err *err);
+
+/*
  * The region: AWS_REGION (when not empty), else the on-premises region
  * (with an ARN), else the IMDS identity document's (fetched once per
  * chain).  *out is freed with free().

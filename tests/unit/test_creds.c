@@ -361,6 +361,38 @@ chain__env__beats_onprem_user(void **state)
 }
 
 static void
+chain__as_sigv4_callback__views_current_credentials(void **state)
+{
+	char *path = tu_write(*state, "creds",
+	    "[default]\naws_access_key_id=KEY1\naws_secret_access_key=S1\n"
+	    "aws_session_token=T1\n");
+	struct cfg_onprem *op = session_onprem(path);
+	struct sigv4_credentials view;
+	struct creds_chain *chain;
+	struct err err = ERR_INIT;
+	const char *source = NULL;
+
+	chain = creds_chain_new(NULL, op, &err);
+	assert_non_null(chain);
+	assert_int_equal(creds_chain_sigv4(chain, &view, &source, &err), 0);
+	assert_string_equal(view.access_key_id, "KEY1");
+	assert_string_equal(view.secret_access_key, "S1");
+	assert_string_equal(view.session_token, "T1");
+	assert_string_equal(source, CREDS_SOURCE_ONPREM_SESSION);
+	/* Each call refreshes first, as creds_chain_get() does. */
+	free(tu_write(*state, "creds",
+	    "[default]\naws_access_key_id=KEY2\n"
+	    "aws_secret_access_key=S2-rotated\n"));
+	assert_int_equal(creds_chain_sigv4(chain, &view, NULL, &err), 0);
+	assert_string_equal(view.access_key_id, "KEY2");
+	assert_string_equal(view.secret_access_key, "S2-rotated");
+	assert_null(view.session_token);
+	creds_chain_free(chain);
+	cfg_onprem_free(op);
+	free(path);
+}
+
+static void
 chain__deprecated_env_names__used_last(void **state)
 {
 	struct creds_chain *chain;
@@ -758,6 +790,7 @@ main(void)
 		T(ini__malformed_lines__error_with_line_number),
 		T(ini__length_bounds_the_text_and_bom_skipped),
 		T(chain__env__beats_onprem_user),
+		T(chain__as_sigv4_callback__views_current_credentials),
 		T(chain__deprecated_env_names__used_last),
 		T(chain__half_an_env_pair__error_names_both),
 		T(chain__onprem_user__static_keys_never_refresh),
