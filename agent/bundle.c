@@ -166,6 +166,7 @@ struct s3_job {
 	int fd;
 	uint64_t total;
 	uint64_t done;
+	int no_ranges; /* the server ignores Range: one whole GET */
 	long long last_report_ms;
 };
 
@@ -565,32 +566,75 @@ job_locate(struct s3_job *job, const char *region, struct err *err)
 	return 0;
 }
 
-/* HEAD the object: size and ETag, following a bucket-region redirect. */
+/* The first byte's reply: the size (Content-Range) and the ETag. */
+struct probe {
+	struct http_resp *resp;
+	int whole; /* the server ignored Range: 200 and the whole object */
+};
+
 static int
-s3_head(struct s3_job *job, struct err *err)
+probe_sink(const void *data, size_t len, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)data;
+	(void)len;
+	if (p->resp->status == 200) {
+		p->whole = 1; /* the headers are all we need */
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Learn the object's size and ETag with a GET of its first byte (a HEAD
+ * would do, but its errors have no body to name S3's error code, and a
+ * throttled HEAD cannot be told from a refused one), following a
+ * bucket-region redirect.  A 0-byte object answers 416; it is asked for
+ * whole.
+ */
+static int
+s3_probe(struct s3_job *job, struct err *err)
 {
 	struct http_retry policy = { 4, 300, 5000 };
 	struct http_resp resp;
-	struct http_req *req;
-	const char *etag, *len, *vid;
-	int redirected = 0, ret = -1;
+	struct http_req *req = NULL;
+	struct probe probe = { &resp, 0 };
+	uint64_t first, last;
+	const char *etag, *len, *cr, *where;
+	int redirected = 0, ranged = 1, ret = -1;
 
 	memset(&resp, 0, sizeof(resp));
 	for (;;) {
-		req = http_req_new("HEAD", job->base_url);
-		if (http_send_retry(job->http, req, &resp, &policy,
-			head_prepare, job, err) < 0) {
+		struct err one = ERR_INIT;
+		int rc;
+
+		http_req_free(req);
+		req = http_req_new("GET", job->base_url);
+		if (ranged)
+			http_req_header(req, "Range", "bytes=0-0");
+		http_req_sink(req, probe_sink, &probe);
+		probe.whole = 0;
+		rc = http_send_retry(
+		    job->http, req, &resp, &policy, head_prepare, job, &one);
+		if (rc < 0 && !probe.whole) {
+			*err = one;
 			err_prefix(err, "%s", job->describe);
 			goto out;
 		}
-		if (resp.status >= 200 && resp.status < 300)
+		if (probe.whole || resp.status == 206 ||
+		    (!ranged && resp.status == 200))
 			break;
-		vid = http_resp_header(&resp, "x-amz-bucket-region");
-		if (!redirected && vid != NULL && *vid != '\0' &&
-		    strcmp(vid, job->region) != 0 &&
+		if (ranged && resp.status == 416) {
+			ranged = 0; /* an empty object has no byte 0 */
+			continue;
+		}
+		where = http_resp_header(&resp, "x-amz-bucket-region");
+		if (!redirected && where != NULL && *where != '\0' &&
+		    strcmp(where, job->region) != 0 &&
 		    (job->env->cfg->s3_endpoint_override == NULL ||
 			*job->env->cfg->s3_endpoint_override == '\0')) {
-			char *region = xstrdup(vid);
+			char *region = xstrdup(where);
 
 			log_info("%s: the bucket is in %s, not %s",
 			    job->describe, region, job->region);
@@ -600,36 +644,30 @@ s3_head(struct s3_job *job, struct err *err)
 			if (ret < 0)
 				goto out;
 			ret = -1;
-			http_req_free(req);
-			http_resp_clear(&resp);
 			continue;
 		}
-		/* A HEAD error has no body: GET it for S3's error code. */
-		http_req_free(req);
-		req = http_req_new("GET", job->base_url);
-		http_req_header(req, "Range", "bytes=0-0");
-		if (http_send_retry(job->http, req, &resp, &policy,
-			head_prepare, job, err) < 0) {
-			err_prefix(err, "%s", job->describe);
-			goto out;
-		}
-		if (resp.status >= 300)
-			s3_fail(job, &resp, err);
-		else
-			err_set(err, E_SERVICE,
-			    "%s: HEAD failed with HTTP %ld, yet GET works",
-			    job->describe, resp.status);
+		s3_fail(job, &resp, err);
 		goto out;
 	}
 	etag = http_resp_header(&resp, "ETag");
+	cr = http_resp_header(&resp, "Content-Range");
 	len = http_resp_header(&resp, "Content-Length");
-	if (len == NULL || sscanf(len, "%" SCNu64, &job->total) != 1) {
-		err_set(err, E_SERVICE, "%s: no Content-Length in the reply",
-		    job->describe);
+	if (resp.status == 206
+		? parse_content_range(cr, &first, &last, &job->total) < 0
+		: (len == NULL || sscanf(len, "%" SCNu64, &job->total) != 1)) {
+		err_set(err, E_SERVICE,
+		    "%s: the reply gives no object size (Content-Range '%s')",
+		    job->describe, cr != NULL ? cr : "");
 		goto out;
 	}
 	if (etag != NULL)
 		job->if_match = xstrdup(etag);
+	if (probe.whole) {
+		log_warn("%s: the server ignores byte ranges; downloading in "
+			 "one piece",
+		    job->describe);
+		job->no_ranges = 1;
+	}
 	ret = 0;
 out:
 	http_req_free(req);
@@ -679,7 +717,7 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 	log_info("Downloading s3://%s/%s (version %s, etag %s) from %s",
 	    s3->bucket, s3->key, s3->version != NULL ? s3->version : "latest",
 	    s3->etag != NULL ? s3->etag : "not given", job.base_url);
-	if (s3_head(&job, err) < 0)
+	if (s3_probe(&job, err) < 0)
 		goto out;
 
 	/* v1's check, before a byte is written: quotes do not count. */
@@ -718,14 +756,14 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 		part_size = MIN_PART_SIZE;
 	if (connections < 1)
 		connections = 1;
-	nparts = job.total == 0
+	nparts = job.total == 0 || job.no_ranges
 	    ? 1
 	    : (size_t)((job.total + part_size - 1) / part_size);
 	parts = xcalloc(nparts, sizeof(*parts));
 	for (i = 0; i < nparts; i++) {
 		parts[i].job = &job;
 		parts[i].start = (uint64_t)i * part_size;
-		parts[i].len = job.total == 0
+		parts[i].len = job.total == 0 || job.no_ranges
 		    ? UINT64_MAX
 		    : (i + 1 < nparts ? part_size : job.total - parts[i].start);
 	}

@@ -22,6 +22,7 @@
 
 #include "cfg.h"
 #include "clock.h"
+#include "creds.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "local.h"
@@ -527,13 +528,84 @@ on_progress(const char *what, uint64_t done, uint64_t total, void *arg)
 	struct progress *p = arg;
 	long long now = clock_now_ms();
 
-	(void)total;
 	if (!p->tty || now - p->last_ms < 100)
 		return;
 	p->last_ms = now;
-	fprintf(
-	    stdout, "\r  %-20s %s %.1f MB", p->event, what, (double)done / 1e6);
+	if (total > 0 && done <= total)
+		fprintf(stdout, "\r  %-20s %s %.1f of %.1f MB (%d%%)", p->event,
+		    what, (double)done / 1e6, (double)total / 1e6,
+		    (int)(done * 100 / total));
+	else
+		fprintf(stdout, "\r  %-20s %s %.1f MB", p->event, what,
+		    (double)done / 1e6);
 	fflush(stdout);
+}
+
+/* S3 and GitHub access for this run: the credentials chain of the host. */
+struct remote {
+	struct cfg_onprem *onprem;
+	struct creds_chain *chain;
+	struct creds creds;
+	char *region;
+	struct bundle_env benv;
+};
+
+static int
+remote_creds(void *arg, struct sigv4_credentials *out, const char **source,
+    struct err *err)
+{
+	struct remote *rm = arg;
+
+	creds_clear(&rm->creds);
+	if (creds_chain_get(rm->chain, &rm->creds, err) < 0)
+		return -1;
+	creds_sigv4(&rm->creds, out);
+	*source = rm->creds.source;
+	return 0;
+}
+
+/* Set up S3 access; a failure is printed and ends the run. */
+static int
+remote_setup(
+    struct remote *rm, const struct cfg *cfg, const struct exec_spec *spec)
+{
+	struct err err = ERR_INIT;
+
+	memset(rm, 0, sizeof(*rm));
+	rm->benv.cfg = cfg;
+	if (spec->revision != EXEC_REV_S3)
+		return 0;
+	if (cfg_onprem_load(cfg->on_premises_config_file, &rm->onprem, &err) <
+		0 ||
+	    (rm->chain = creds_chain_new(cfg, rm->onprem, &err)) == NULL) {
+		fprintf(stderr, "ERROR: %s\n", err.msg);
+		return -1;
+	}
+	if (creds_region(rm->chain, &rm->region, &err) < 0) {
+		if (cfg->s3_endpoint_override == NULL ||
+		    *cfg->s3_endpoint_override == '\0') {
+			fprintf(stderr,
+			    "ERROR: %s; set AWS_REGION to the bucket's "
+			    "region\n",
+			    err.msg);
+			return -1;
+		}
+		/* An S3-compatible endpoint: sign for the default region. */
+		rm->region = xstrdup("us-east-1");
+	}
+	rm->benv.region = rm->region;
+	rm->benv.creds = remote_creds;
+	rm->benv.creds_arg = rm;
+	return 0;
+}
+
+static void
+remote_clear(struct remote *rm)
+{
+	creds_clear(&rm->creds);
+	creds_chain_free(rm->chain);
+	cfg_onprem_free(rm->onprem);
+	free(rm->region);
 }
 
 static int
@@ -619,6 +691,7 @@ local_main(int argc, char **argv)
 	struct exec_env env;
 	struct exec_result res;
 	struct progress prog;
+	struct remote remote;
 	struct cfg *cfg = NULL;
 	char **run = NULL, **all = NULL;
 	char *droot = NULL, *last = NULL, *recent = NULL;
@@ -628,6 +701,7 @@ local_main(int argc, char **argv)
 
 	memset(&spec, 0, sizeof(spec));
 	memset(&res, 0, sizeof(res));
+	memset(&remote, 0, sizeof(remote));
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+:l:t:b:g:d:a:e:c:A:hv", longopts,
@@ -694,13 +768,6 @@ local_main(int argc, char **argv)
 		goto out;
 	if ((ret = plan_events(a.events, &run, &nrun, &all, &nall)) != 0)
 		goto out;
-	if (spec.revision == EXEC_REV_S3 || spec.revision == EXEC_REV_GITHUB) {
-		ret = validation_error("%s locations are not supported yet by "
-				       "this version of cdagent; deploy from "
-				       "a local file or directory",
-		    spec.revision == EXEC_REV_S3 ? "S3" : "GitHub");
-		goto out;
-	}
 
 	/* the deployment begins: from here on the deployment root changes */
 	ret = LOCAL_EXIT_FAILED;
@@ -730,9 +797,12 @@ local_main(int argc, char **argv)
 	log_info("local deployment %s of %s (%s) into %s", spec.deployment_id,
 	    a.location, a.type, droot);
 
+	if (remote_setup(&remote, cfg, &spec) < 0)
+		goto out;
 	memset(&env, 0, sizeof(env));
 	env.cfg = cfg;
 	env.local = 1;
+	env.bundle = &remote.benv;
 	env.last_successful_droot = last;
 	env.most_recent_droot = recent;
 	prog.tty = isatty(1);
@@ -778,6 +848,7 @@ out:
 	fflush(stdout);
 	exec_result_clear(&res);
 	exec_spec_clear(&spec);
+	remote_clear(&remote);
 	free_list(run, nrun);
 	free_list(all, nall);
 	free(droot);

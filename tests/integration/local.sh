@@ -75,7 +75,6 @@ validation "empty event" "comma-separated" -l "$T_TMP/app" -e BeforeInstall,,App
 validation "bad event name" "not a valid lifecycle event name" -l "$T_TMP/app" -e 'rm -rf'
 validation "unsafe group" "deployment group" -l "$T_TMP/app" -g ../escape
 validation "s3 without key" "not in the expected format of 's3://bucket/key'" -l s3://bucket -t zip
-validation "s3 not yet supported" "S3 locations are not supported yet" -l 's3://bucket/key.zip?versionId=3&etag=abc' -t zip
 validation "unknown https host" "cannot be determined to be S3, Github, or a local file" -l https://example.com/x.zip -t zip
 validation "bad github URL" "github location .* not in the expected format" -l https://github.com/onlyowner -t zip
 run env -u CODEDEPLOY_AGENT_CONFIG_FILE "$CDAGENT" local -c "$T_TMP/missing.yml" -l "$T_TMP/app"
