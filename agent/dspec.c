@@ -380,13 +380,18 @@ parse_overrides(const struct json *doc, struct exec_spec *out, struct err *err)
 		    show(feb, shown));
 	events = json_get(doc, "AllPossibleLifecycleEvents");
 	n = json_array_size(events);
+	if (n > DSPEC_MAX_EVENTS) /* and json_array_get() is linear */
+		return err_set(err, E_LIMIT,
+		    "AllPossibleLifecycleEvents has %zu entries, more than the "
+		    "%d allowed",
+		    n, DSPEC_MAX_EVENTS);
 	for (i = 0; i < n; i++) {
 		event = json_text(json_array_get(events, i));
 		if (event == NULL)
 			continue; /* v2: entries that are not strings */
-		out->all_possible_events = xreallocarray(
-		    out->all_possible_events, out->nall_possible_events + 1,
-		    sizeof(*out->all_possible_events));
+		if (out->all_possible_events == NULL)
+			out->all_possible_events =
+			    xcalloc(n, sizeof(*out->all_possible_events));
 		out->all_possible_events[out->nall_possible_events++] =
 		    xstrdup(event);
 	}

@@ -24,6 +24,8 @@
 
 /* The largest Payload, and the largest signed content, accepted (1 MiB). */
 #define DSPEC_MAX_PAYLOAD (1024u * 1024)
+/* The most AllPossibleLifecycleEvents entries accepted. */
+#define DSPEC_MAX_EVENTS 1024
 /* The longest ReuseArchiveFromDeploymentId dspec_valid_reuse_id() allows. */
 #define DSPEC_REUSE_ID_MAX 64
 

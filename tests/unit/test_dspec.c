@@ -848,6 +848,33 @@ payload__lifecycle_events_mixed_types__strings_kept(void **state)
 }
 
 static void
+payload__too_many_lifecycle_events__limit(void **state)
+{
+	struct json *doc = minimal_spec(), *events = json_array();
+	struct exec_spec spec;
+	char *msg;
+	size_t i;
+
+	for (i = 0; i < DSPEC_MAX_EVENTS; i++)
+		json_push(events, json_string("CustomEvent"));
+	json_set(doc, "AllPossibleLifecycleEvents", events);
+	expect_success(doc, &spec);
+	assert_int_equal(spec.nall_possible_events, DSPEC_MAX_EVENTS);
+	exec_spec_clear(&spec);
+
+	doc = minimal_spec();
+	events = json_array();
+	for (i = 0; i <= DSPEC_MAX_EVENTS; i++)
+		json_push(events, json_number(1));
+	json_set(doc, "AllPossibleLifecycleEvents", events);
+	msg = xasprintf("AllPossibleLifecycleEvents has %d entries, more than "
+			"the %d allowed",
+	    DSPEC_MAX_EVENTS + 1, DSPEC_MAX_EVENTS);
+	expect_failure(doc, E_LIMIT, msg);
+	free(msg);
+}
+
+static void
 payload__lifecycle_events_not_an_array__ignored(void **state)
 {
 	struct json *doc = minimal_spec();
@@ -1864,6 +1891,7 @@ main(void)
 		cmocka_unit_test(payload__build_minimal__v2_defaults),
 		cmocka_unit_test(
 		    payload__lifecycle_events_mixed_types__strings_kept),
+		cmocka_unit_test(payload__too_many_lifecycle_events__limit),
 		cmocka_unit_test(
 		    payload__lifecycle_events_not_an_array__ignored),
 		cmocka_unit_test(payload__traversal_in_deployment_id__rejected),
