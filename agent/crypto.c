@@ -1,14 +1,22 @@
 /* crypto: OpenSSL behind the agent's own interface. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509_vfy.h>
 
 #include "crypto.h"
+#include "xalloc.h"
 
 const char *
 crypto_lib_version(void)
@@ -67,4 +75,193 @@ crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
 	if (HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) == NULL ||
 	    n != CRYPTO_SHA256_LEN)
 		crypto_die("HMAC-SHA256");
+}
+
+/* OpenSSL could not allocate an object: out of memory. */
+static void
+crypto_oom(const char *what)
+{
+	fprintf(stderr, "cdagent: OpenSSL could not allocate %s\n", what);
+	abort();
+}
+
+/* OpenSSL's reason for the last failure, then an empty error queue. */
+static const char *
+crypto_reason(char *buf, size_t size)
+{
+	unsigned long code = ERR_peek_last_error();
+	const char *reason = code != 0 ? ERR_reason_error_string(code) : NULL;
+
+	if (reason != NULL)
+		snprintf(buf, size, "%s", reason);
+	else if (code != 0)
+		ERR_error_string_n(code, buf, size);
+	else
+		snprintf(buf, size, "unknown error");
+	ERR_clear_error();
+	return buf;
+}
+
+/* Whether buf starts (after white space) with a PEM header line. */
+static int
+crypto_is_pem(const unsigned char *buf, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	size_t i = 0;
+
+	while (i < len &&
+	    (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+		buf[i] == '\n'))
+		i++;
+	return len - i >= sizeof(begin) - 1 &&
+	    memcmp(buf + i, begin, sizeof(begin) - 1) == 0;
+}
+
+/*
+ * Decode a whole DER PKCS7 (trailing bytes are refused), or NULL with
+ * OpenSSL's error queue saying why.
+ */
+static PKCS7 *
+crypto_d2i_pkcs7(const unsigned char *der, long len, int *trailing)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, len);
+
+	*trailing = 0;
+	if (p7 != NULL && p != der + len) {
+		PKCS7_free(p7);
+		*trailing = 1;
+		return NULL;
+	}
+	return p7;
+}
+
+/*
+ * The PKCS7 of one PEM block: the label must be PKCS7 and there must be no
+ * encryption headers (no pass phrase is ever asked for).
+ */
+static int
+crypto_pem_pkcs7(BIO *bio, PKCS7 **out, struct err *err)
+{
+	char *name = NULL, *header = NULL, reason[160];
+	unsigned char *data = NULL;
+	long data_len = 0;
+	int trailing = 0, ret = -1;
+
+	*out = NULL;
+	if (PEM_read_bio(bio, &name, &header, &data, &data_len) != 1)
+		return err_set(err, E_PARSE, "Failed to parse PKCS7: %s",
+		    crypto_reason(reason, sizeof(reason)));
+	if (strcmp(name, PEM_STRING_PKCS7) != 0) {
+		err_set(err, E_PARSE,
+		    "Failed to parse PKCS7: the PEM block is %.40s, not "
+		    "PKCS7",
+		    name);
+		goto out;
+	}
+	if (header[0] != '\0') {
+		err_set(err, E_PARSE,
+		    "Failed to parse PKCS7: the PEM block has headers");
+		goto out;
+	}
+	*out = crypto_d2i_pkcs7(data, data_len, &trailing);
+	if (*out == NULL) {
+		if (trailing)
+			err_set(err, E_PARSE,
+			    "Failed to parse PKCS7: bytes after the message");
+		else
+			err_set(err, E_PARSE, "Failed to parse PKCS7: %s",
+			    crypto_reason(reason, sizeof(reason)));
+		goto out;
+	}
+	ret = 0;
+out:
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	ERR_clear_error();
+	return ret;
+}
+
+int
+crypto_pkcs7_open(const void *der_or_pem, size_t len, char **content,
+    size_t *content_len, struct err *err)
+{
+	const unsigned char *buf = der_or_pem;
+	X509_STORE *store = NULL;
+	BIO *in = NULL, *out = NULL;
+	PKCS7 *p7 = NULL;
+	BUF_MEM *mem = NULL;
+	char reason[160];
+	int trailing = 0, ret = -1;
+
+	*content = NULL;
+	*content_len = 0;
+	ERR_clear_error();
+	if (len == 0)
+		return err_set(err, E_PARSE, "Failed to parse PKCS7: empty");
+	if (len > CRYPTO_PKCS7_MAX)
+		return err_set(err, E_LIMIT,
+		    "Failed to parse PKCS7: %zu bytes, more than the %u "
+		    "allowed",
+		    len, CRYPTO_PKCS7_MAX);
+	if (crypto_is_pem(buf, len)) {
+		in = BIO_new_mem_buf(buf, (int)len);
+		if (in == NULL)
+			crypto_oom("a memory BIO");
+		if (crypto_pem_pkcs7(in, &p7, err) < 0)
+			goto out;
+	} else {
+		p7 = crypto_d2i_pkcs7(buf, (long)len, &trailing);
+		if (p7 == NULL) {
+			if (trailing)
+				err_set(err, E_PARSE,
+				    "Failed to parse PKCS7: bytes after the "
+				    "message");
+			else
+				err_set(err, E_PARSE,
+				    "Failed to parse PKCS7: %s",
+				    crypto_reason(reason, sizeof(reason)));
+			goto out;
+		}
+	}
+	if (!PKCS7_type_is_signed(p7)) {
+		err_set(err, E_PARSE,
+		    "Failed to parse PKCS7: not a SignedData message");
+		goto out;
+	}
+	if (PKCS7_get_detached(p7)) {
+		err_set(err, E_PARSE,
+		    "Failed to parse PKCS7: the content is not attached");
+		goto out;
+	}
+	store = X509_STORE_new();
+	/* a secure-memory BIO clears the (secret-bearing) content on free */
+	out = BIO_new(BIO_s_secmem());
+	if (store == NULL || out == NULL)
+		crypto_oom("a PKCS7 verification context");
+	if (PKCS7_verify(p7, NULL, store, NULL, out, PKCS7_NOVERIFY) != 1) {
+		err_set(err, E_AUTH, "PKCS7 signature verification failed: %s",
+		    crypto_reason(reason, sizeof(reason)));
+		goto out;
+	}
+	BIO_get_mem_ptr(out, &mem);
+	if (mem == NULL || mem->length > len) {
+		err_set(err, E_PARSE,
+		    "Failed to parse PKCS7: the content is larger than the "
+		    "message");
+		goto out;
+	}
+	*content = xmalloc(mem->length + 1);
+	memcpy(*content, mem->data, mem->length);
+	(*content)[mem->length] = '\0';
+	*content_len = mem->length;
+	ret = 0;
+out:
+	BIO_free(in);
+	BIO_free(out);
+	X509_STORE_free(store);
+	PKCS7_free(p7);
+	ERR_clear_error();
+	return ret;
 }

@@ -46,4 +46,21 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
 /* Lower-case hex of len bytes, NUL-terminated (out holds 2 * len + 1). */
 void crypto_hex(const unsigned char *bytes, size_t len, char *out);
 
+/* The largest PKCS#7 message crypto_pkcs7_open() reads (16 MiB). */
+#define CRYPTO_PKCS7_MAX (16u * 1024 * 1024)
+
+/*
+ * Open a PKCS#7 SignedData message with attached content, PEM ("-----BEGIN
+ * PKCS7-----") or DER, and check it as AWS's v2 agent does: every signer
+ * certificate must be embedded in the message and every signature must
+ * match the content (PKCS7_verify with an empty store and PKCS7_NOVERIFY:
+ * the certificate chain is not checked).  A parse failure is E_PARSE
+ * ("Failed to parse PKCS7: ..."), a failed check E_AUTH ("PKCS7 signature
+ * verification failed: ...").  On success *content is the signed content
+ * with a NUL after its *content_len bytes; free it with
+ * xfree_secret(*content, *content_len).
+ */
+int crypto_pkcs7_open(const void *der_or_pem, size_t len, char **content,
+    size_t *content_len, struct err *err);
+
 #endif

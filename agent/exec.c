@@ -59,6 +59,7 @@ exec_spec_clear(struct exec_spec *spec)
 	free(spec->repository);
 	free(spec->commit_id);
 	xfree_secret_str(spec->github_token);
+	free(spec->reuse_archive_from);
 	memset(spec, 0, sizeof(*spec));
 }
 

@@ -46,6 +46,9 @@ struct exec_spec {
 	char *repository;
 	char *commit_id;
 	char *github_token; /* wiped on free */
+	/* ReuseArchiveFromDeploymentId (v2 §3.3), ARN-shortened but not
+	 * checked (see dspec_valid_reuse_id()), or NULL */
+	char *reuse_archive_from;
 };
 
 void exec_spec_clear(struct exec_spec *spec);

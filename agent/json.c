@@ -82,6 +82,15 @@ json_set(struct json *obj, const char *key, struct json *value)
 		cJSON_AddItemToObject(cj(obj), key, cj(value));
 }
 
+struct json *
+json_take(struct json *obj, const char *key)
+{
+	if (obj == NULL || !cJSON_IsObject(cj(obj)))
+		return NULL;
+	return (struct json *)cJSON_DetachItemFromObjectCaseSensitive(
+	    cj(obj), key);
+}
+
 void
 json_push(struct json *arr, struct json *value)
 {
@@ -103,6 +112,29 @@ json_print(const struct json *value)
 void
 json_free(struct json *value)
 {
+	cJSON_Delete(cj(value));
+}
+
+/* Zero the strings of a cJSON tree in place. */
+static void
+wipe_tree(cJSON *node)
+{
+	for (; node != NULL; node = node->next) {
+		if (node->string != NULL)
+			explicit_bzero(node->string, strlen(node->string));
+		if (cJSON_IsString(node) && node->valuestring != NULL)
+			explicit_bzero(
+			    node->valuestring, strlen(node->valuestring));
+		wipe_tree(node->child);
+	}
+}
+
+void
+json_free_secret(struct json *value)
+{
+	if (value == NULL)
+		return;
+	wipe_tree(cj(value)); /* a whole document has no siblings */
 	cJSON_Delete(cj(value));
 }
 
@@ -177,6 +209,18 @@ int
 json_is_number(const struct json *value)
 {
 	return value != NULL && cJSON_IsNumber(cj(value));
+}
+
+int
+json_is_bool(const struct json *value)
+{
+	return value != NULL && cJSON_IsBool(cj(value));
+}
+
+int
+json_bool_value(const struct json *value)
+{
+	return value != NULL && cJSON_IsTrue(cj(value));
 }
 
 double

@@ -26,12 +26,18 @@ struct json *json_null(void);
 
 /* Add value to obj under key (replacing an existing key); takes value. */
 void json_set(struct json *obj, const char *key, struct json *value);
+/* Remove key from obj and return its value, now the caller's (free it with
+ * json_free()), or NULL if obj has no such key. */
+struct json *json_take(struct json *obj, const char *key);
 /* Append value to arr; takes value. */
 void json_push(struct json *arr, struct json *value);
 
 /* Compact text ("{"a":1}"); free with free(). */
 char *json_print(const struct json *value);
 void json_free(struct json *value);
+/* Wipe every string value and key of a tree, then free it (for documents
+ * that held a secret). */
+void json_free_secret(struct json *value);
 
 /* Parse text (which need not be NUL-terminated); name is for messages. */
 int json_parse(const char *buf, size_t len, const char *name, struct json **out,
@@ -48,6 +54,9 @@ int json_is_object(const struct json *value);
 int json_is_array(const struct json *value);
 int json_is_string(const struct json *value);
 int json_is_number(const struct json *value);
+int json_is_bool(const struct json *value);
+/* A boolean's value (0 for non-booleans). */
+int json_bool_value(const struct json *value);
 /* A number's value (0 for non-numbers). */
 double json_number_value(const struct json *value);
 /* Array length and items (0 / NULL for non-arrays). */

@@ -81,6 +81,50 @@ parse__not_nul_terminated__uses_length(void **state)
 	json_free(doc);
 }
 
+static void
+take__detaches_member__caller_owns_it(void **state)
+{
+	const char *text = "{\"a\":\"x\",\"t\":\"secret\",\"b\":true}";
+	struct err err = ERR_INIT;
+	struct json *doc = NULL, *taken;
+	char *printed;
+
+	assert_int_equal(
+	    json_parse(text, strlen(text), "t.json", &doc, &err), 0);
+	taken = json_take(doc, "t");
+	assert_non_null(taken);
+	assert_string_equal(json_text(taken), "secret");
+	assert_null(json_take(doc, "t"));
+	assert_null(json_take(doc, "missing"));
+	printed = json_print(doc);
+	assert_string_equal(printed, "{\"a\":\"x\",\"b\":true}");
+	free(printed);
+	json_free_secret(taken);
+	json_free_secret(doc);
+	json_free_secret(NULL);
+}
+
+static void
+bool__reads_true_false_and_rejects_others(void **state)
+{
+	const char *text = "{\"t\":true,\"f\":false,\"n\":1,\"s\":\"true\"}";
+	struct err err = ERR_INIT;
+	struct json *doc = NULL;
+
+	assert_int_equal(
+	    json_parse(text, strlen(text), "t.json", &doc, &err), 0);
+	assert_true(json_is_bool(json_get(doc, "t")));
+	assert_true(json_bool_value(json_get(doc, "t")));
+	assert_true(json_is_bool(json_get(doc, "f")));
+	assert_false(json_bool_value(json_get(doc, "f")));
+	assert_false(json_is_bool(json_get(doc, "n")));
+	assert_false(json_bool_value(json_get(doc, "n")));
+	assert_false(json_is_bool(json_get(doc, "s")));
+	assert_false(json_bool_value(json_get(doc, "s")));
+	assert_false(json_is_bool(NULL));
+	json_free(doc);
+}
+
 int
 main(void)
 {
@@ -89,6 +133,8 @@ main(void)
 		cmocka_unit_test(parse__reads_members),
 		cmocka_unit_test(parse__invalid__names_source_and_offset),
 		cmocka_unit_test(parse__not_nul_terminated__uses_length),
+		cmocka_unit_test(take__detaches_member__caller_owns_it),
+		cmocka_unit_test(bool__reads_true_false_and_rejects_others),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
