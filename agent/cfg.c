@@ -152,6 +152,9 @@ static const struct cfg_key cfg_keys[] = {
 	    "(1MiB to 1GiB)"),
 	K(s3_download_connections, CFG_T_INT, "4", 1, 64, 0,
 	    "parallel connections for one S3 download, 1 to 64"),
+	K(command_heartbeat_seconds, CFG_T_INT, "60", 0, 3600, 0,
+	    "seconds between PostHostCommandUpdate heartbeats while a command "
+	    "runs, 0 (none) to 3600"),
 	K(github_api_url, CFG_T_URL, "https://api.github.com", 0, 0, 0,
 	    "the GitHub API base URL, such as https://api.github.com or "
 	    "https://github.example.com/api/v3"),

@@ -93,6 +93,7 @@ struct cfg {
 	uint64_t s3_download_part_size;	   /* bytes per ranged GET */
 	long long s3_download_connections;
 	char *github_api_url;
+	long long command_heartbeat_seconds; /* 0: no heartbeats */
 
 	struct cfg_unknown *unknown;
 	size_t nunknown;

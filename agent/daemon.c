@@ -138,19 +138,6 @@ daemon_creds(void *arg, struct sigv4_credentials *out, const char **source,
 	return 0;
 }
 
-static void
-fmt_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (t == 0) {
-		snprintf(buf, size, "never");
-		return;
-	}
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The status file `cdagent status` reads, replaced atomically. */
 static void
 write_status(struct daemon *d, const char *state)
@@ -387,7 +374,7 @@ run_command(struct run *r)
 		goto out;
 	}
 	if (strcmp(cs.deployment_system, "CodeDeploy") != 0) {
-		char *msg = xasprintf("Deployment System mismatch: CodeDeploy "
+		char *msg = xasprintf("Deployment system mismatch: CodeDeploy "
 				      "!= %s",
 		    cs.deployment_system);
 
@@ -440,7 +427,7 @@ run_command(struct run *r)
 			r->completed = 1;
 		goto out;
 	}
-	heartbeat = start_heartbeat(r, 60);
+	heartbeat = start_heartbeat(r, (long)d->cfg->command_heartbeat_seconds);
 	lock_fd = lock_group(d, spec.deployment_group_id, &err);
 	if (lock_fd < 0) {
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");

@@ -1,6 +1,8 @@
 /*
  * cdagent: argv to subcommand.  The only file that exits.
  *
+ *   cdagent run [-c FILE]        the daemon, in the foreground
+ *   cdagent status [--json]      whether the daemon runs, and what it does
  *   cdagent version              agent and library versions
  *   cdagent config [-c FILE]     the effective configuration
  *   cdagent help                 usage
@@ -15,11 +17,15 @@
 
 #include "cfg.h"
 #include "crypto.h"
+#include "daemon.h"
 #include "err.h"
 #include "http.h"
 #include "json.h"
 #include "local.h"
 #include "log.h"
+#include "status.h"
+#include "fsutil.h"
+#include "xalloc.h"
 #include "unpack.h"
 #include "ytree.h"
 
@@ -36,8 +42,14 @@ static int cmd_version(int argc, char **argv);
 static int cmd_config(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_local(int argc, char **argv);
+static int cmd_run(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
+	{ "run", cmd_run, "run [-c FILE]",
+	    "run the agent in the foreground (what systemd starts)" },
+	{ "status", cmd_status, "status [-c FILE] [--json]",
+	    "whether the agent runs, its last poll and running commands" },
 	{ "version", cmd_version, "version",
 	    "print the agent version and the linked libraries' versions" },
 	{ "config", cmd_config, "config [-c FILE]",
@@ -226,6 +238,148 @@ cmd_config(int argc, char **argv)
 	ret = 0;
 out:
 	cfg_onprem_free(onprem);
+	cfg_free(cfg);
+	return ret;
+}
+
+/* Read the configuration for run/status; NULL after printing why. */
+static struct cfg *
+load_cfg(const char *path)
+{
+	struct err err = ERR_INIT;
+	struct cfg *cfg = cfg_new();
+
+	if (path == NULL)
+		path = cfg_default_path();
+	if (path != NULL && cfg_load_file(cfg, path, &err) < 0) {
+		print_diags(cfg->diags, cfg->ndiags);
+		if (cfg->ndiags == 0)
+			fprintf(stderr, "cdagent: error: %s\n", err.msg);
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* The agent log: journald under systemd, else stderr; and the v1 file. */
+static void
+open_agent_log(const struct cfg *cfg)
+{
+	int systemd =
+	    getenv("INVOCATION_ID") != NULL || getenv("JOURNAL_STREAM") != NULL;
+	struct log_opts opts = {
+		.ident = cfg->program_name != NULL ? cfg->program_name
+						   : "codedeploy-agent",
+		.level = cfg->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+		.sinks = systemd ? LOG_SINK_JOURNAL : LOG_SINK_STDERR,
+		.stderr_fd = -1,
+		.stderr_style = LOG_STDERR_TIMESTAMPED,
+	};
+	struct err err = ERR_INIT;
+	char *path = xasprintf("%s/%s.log", cfg->log_dir, opts.ident);
+
+	opts.file_path = path;
+	opts.sinks |= LOG_SINK_FILE;
+	if (fsutil_mkdir_p(cfg->log_dir, 0755, &err) < 0 ||
+	    log_open(&opts, &err) < 0) {
+		opts.sinks &= ~LOG_SINK_FILE;
+		opts.file_path = NULL;
+		log_open(&opts, NULL);
+		log_warn("cannot write the log %s: %s", path, err.msg);
+	}
+	free(path);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "config_file", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct cfg *cfg;
+	int c, ret;
+
+	while ((c = next_option(argc, argv, "run", "+:c:h", longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			printf("usage: cdagent run [-c FILE]\n\n"
+			       "Run the agent in the foreground: poll the "
+			       "CodeDeploy Commands API and carry\n"
+			       "out the deployments it hands out.  SIGTERM "
+			       "stops it (running commands are\n"
+			       "given kill_agent_max_wait_time_seconds to "
+			       "finish); SIGHUP re-reads FILE.\n\n"
+			       "  -c, --config-file FILE  the configuration "
+			       "(default %s)\n",
+			    CFG_DEFAULT_PATH);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(
+		    "run", "unexpected argument '%s'", argv[optind]);
+	if (path == NULL)
+		path = cfg_default_path();
+	cfg = load_cfg(path);
+	if (cfg == NULL)
+		return 1;
+	print_diags(cfg->diags, cfg->ndiags);
+	open_agent_log(cfg);
+	ret = daemon_main(cfg, path);
+	log_close();
+	cfg_free(cfg);
+	return ret;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct cfg *cfg;
+	int c, as_json = 0, ret;
+
+	while (
+	    (c = next_option(argc, argv, "status", "+:c:jh", longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			as_json = 1;
+			break;
+		case 'h':
+			printf("usage: cdagent status [-c FILE] [--json]\n\n"
+			       "Say whether the agent runs, its pid, its last "
+			       "successful poll, the commands\n"
+			       "in flight and its last error.  Exit status: 0 "
+			       "running, 3 not running.\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(
+		    "status", "unexpected argument '%s'", argv[optind]);
+	cfg = load_cfg(path);
+	if (cfg == NULL)
+		return 1;
+	ret = status_main(cfg, as_json, stdout);
 	cfg_free(cfg);
 	return ret;
 }
