@@ -84,7 +84,7 @@ rgw_tests() {
 	for p in $pids; do alive "$p" && alive_n=$((alive_n + 1)); done
 	check "three daemons run, each with a pid file" eq "$alive_n" 3
 
-	S3=(curl -sS --cacert "$S3_CA" --aws-sigv4 "aws:amz:$S3_REGION:s3"
+	S3=(curl -sS -m 30 --cacert "$S3_CA" --aws-sigv4 "aws:amz:$S3_REGION:s3"
 		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
 	B=$S3_ENDPOINT/bundles
 	v1=$T_TMP/v1 v2=$T_TMP/v2
@@ -122,14 +122,14 @@ rgw_tests() {
 		-H "x-amz-content-sha256: $EMPTY" "$B/app/bundle.tar"
 	check "GET without versionId gives the latest bytes" \
 		eval '[ "$OUT" = 200 ] && same "$v2" "$T_TMP/got2"'
-	run curl -sS -o "$T_TMP/got3" -w '%{http_code}' \
+	run curl -sS -m 30 -o "$T_TMP/got3" -w '%{http_code}' \
 		--aws-sigv4 "aws:amz:$S3_REGION:s3" \
 		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-H "x-amz-content-sha256: $EMPTY" \
 		"$S3_HTTP_ENDPOINT/bundles/app/bundle.tar?versionId=$V1"
 	check "the plain-HTTP endpoint serves the same bucket" \
 		eval '[ "$OUT" = 200 ] && same "$v1" "$T_TMP/got3"'
-	run curl -sS --cacert "$S3_CA" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+	run curl -sS -m 30 --cacert "$S3_CA" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
 		--user "$AWS_ACCESS_KEY_ID:wrong$AWS_SECRET_ACCESS_KEY" \
 		-w ' %{http_code}' -H "x-amz-content-sha256: $EMPTY" \
 		"$B/app/bundle.tar?versionId=$V1"
@@ -202,7 +202,7 @@ check "github.py prints READY with its ports" \
 	contains "$OUT" "^READY $(srv_port gh 1) $(srv_port gh 2)$"
 API=https://127.0.0.1:$(srv_port gh 1)
 CL=https://127.0.0.1:$(srv_port gh 2)
-GC=(curl -sS --cacert "$CA/ca.crt" -w '%{http_code}')
+GC=(curl -sS -m 30 --cacert "$CA/ca.crt" -w '%{http_code}')
 AUTH=(-H 'Authorization: token tok en+1')
 TGZ=/repos/octo/app/tarball/$SHA
 
@@ -265,7 +265,7 @@ check "github.py --fail-on codeload fails the download, not the redirect" \
 section "badhttp.py"
 obj=$T_TMP/obj
 head -c 100000 /dev/urandom >"$obj"
-BC=(curl -sS --cacert "$CA/ca.crt" -w '%{http_code}')
+BC=(curl -sS -m 30 --cacert "$CA/ca.crt" -w '%{http_code}')
 # burl SERVER [KEY]: the URL of an object of a badhttp.py server.
 burl() { echo "https://127.0.0.1:$(srv_port "$1")/bundles/${2:-app/bundle.tar}"; }
 cat >"$T_TMP/bad.json" <<JSON
@@ -319,7 +319,7 @@ check "badhttp.py: HEAD works; the log records Range headers" \
 run "${BC[@]}" -o "$T_TMP/b" "$(burl bad truncate)"
 check "badhttp.py fault truncate: curl sees a short body and an error" \
 	eval '[ "$RC" != 0 ] && [ "$(stat -c %s "$T_TMP/b")" = 1000 ]'
-run "${BC[@]}" --max-time 1 -o "$T_TMP/b" "$(burl bad stall)"
+run "${BC[@]}" --max-time 3 -o "$T_TMP/b" "$(burl bad stall)"
 check "badhttp.py fault stall: curl times out after 500 bytes" \
 	eval '[ "$RC" = 28 ] && [ "$(stat -c %s "$T_TMP/b")" = 500 ]'
 run "${BC[@]}" -o "$T_TMP/b" -D "$T_TMP/h" "$(burl bad wrong-etag)"
@@ -368,7 +368,7 @@ check "badhttp.py --fault drop --times 1: no answer, then the object" \
 section "proxy.py"
 srv_start proxy "$SRV_BIN/proxy.py" --log "$(srv_log proxy)"
 PX=http://127.0.0.1:$(srv_port proxy)
-PC=(curl -sS --cacert "$CA/ca.crt" -w '%{http_connect} %{http_code}')
+PC=(curl -sS -m 30 --cacert "$CA/ca.crt" -w '%{http_connect} %{http_code}')
 BAD=127.0.0.1:$(srv_port bad)
 run "${BC[@]}" -x "$PX" -o "$T_TMP/b" "$(burl bad)"
 check "proxy.py tunnels to badhttp.py" \
