@@ -1,0 +1,294 @@
+#!/bin/bash
+# `cdagent run` against the Commands API double (tests/servers/cmdsvc.py):
+# an in-place deployment reported command by command, exactly once; a
+# failing hook with its code and log tail; throttling; a tampered spec; a
+# SIGKILL mid-hook reported as code 7 by the next start; two deployment
+# groups at once and one group serialised; SIGTERM waiting for a hook;
+# duplicate, unknown and misdirected commands; blue/green and rollback
+# revision choice; `cdagent status`; start-up errors.
+. "$(dirname "$0")/lib.sh"
+. "$TOP_SRCDIR/tests/servers/lib.sh"
+
+PY=/usr/bin/python3
+AGENT_PID=
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+	pkill -9 -f "$T_TMP/rev" 2>/dev/null
+	srv_stop_all
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+"$SRV_BIN/mkca.sh" "$T_TMP/ca" >/dev/null 2>&1
+HOST=arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0
+export AWS_ACCESS_KEY_ID=AKIDCMDSVCTEST000001
+export AWS_SECRET_ACCESS_KEY=cmdsvc/Test+secret/with/slashes/0000000000
+export AWS_REGION=us-east-1 AWS_HOST_IDENTIFIER=$HOST
+export AWS_SSL_CA_BUNDLE=$T_TMP/ca/ca.crt AWS_EC2_METADATA_DISABLED=true
+unset HTTPS_PROXY https_proxy AWS_SESSION_TOKEN
+export PROOF=$T_TMP/proof
+root=$T_TMP/root
+
+# make_rev NAME [FAILING-EVENT]: a revision whose every hook appends
+# "<event> <NAME> <deployment>" to $PROOF (and "<event>-end ..." after
+# $SLEEP_<event> seconds, if set in the agent's environment).
+make_rev() {
+	local dir=$T_TMP/rev/$1 ev
+	mkdir -p "$dir/scripts" "$dir/content"
+	echo "$1" >"$dir/content/rev.txt"
+	{
+		echo "version: 0.0"
+		echo "os: linux"
+		echo "files:"
+		echo "  - source: content"
+		echo "    destination: $T_TMP/dest/$1"
+		echo "hooks:"
+		for ev in BeforeBlockTraffic AfterBlockTraffic ApplicationStop \
+			BeforeInstall AfterInstall ApplicationStart ValidateService \
+			BeforeAllowTraffic AfterAllowTraffic; do
+			printf '  %s:\n    - location: scripts/hook.sh\n' "$ev"
+		done
+	} >"$dir/appspec.yml"
+	cat >"$dir/scripts/hook.sh" <<SH
+#!/bin/sh
+echo "\$LIFECYCLE_EVENT $1 \$DEPLOYMENT_ID \$(date +%s.%N)" >>"\$PROOF"
+eval "s=\\\${SLEEP_\$LIFECYCLE_EVENT:-}"
+[ -n "\$s" ] && sleep "\$s"
+[ "\$LIFECYCLE_EVENT" = "${2:-none}" ] && { echo "boom from \$LIFECYCLE_EVENT"; exit 3; }
+echo "\$LIFECYCLE_EVENT-end $1 \$DEPLOYMENT_ID \$(date +%s.%N)" >>"\$PROOF"
+exit 0
+SH
+	chmod 755 "$dir/scripts/hook.sh"
+}
+
+# spec DID GID REV [TYPE] [CREATOR]: a Local Directory deployment spec
+spec() {
+	printf '{"DeploymentId":"%s","DeploymentGroupId":"%s","DeploymentGroupName":"grp-%s","ApplicationName":"app","DeploymentType":"%s","DeploymentCreator":"%s","AgentActionOverrides":{"AgentOverrides":{"FileExistsBehavior":"OVERWRITE"}},"Revision":{"RevisionType":"Local Directory","LocalRevision":{"Location":"%s","BundleType":"directory"}}}' \
+		"$1" "$2" "$2" "${4:-IN_PLACE}" "${5:-user}" "$T_TMP/rev/$3"
+}
+
+INPLACE='["ApplicationStop","DownloadBundle","BeforeInstall","Install","AfterInstall","ApplicationStart","ValidateService"]'
+
+# service SCENARIO-JSON: (re)start the double
+service() {
+	srv_stop cs 2>/dev/null
+	printf '%s\n' "$1" >"$T_TMP/scenario.json"
+	rm -f "$T_TMP/state.json"
+	srv_start cs "$SRV_BIN/cmdsvc.py" --cert "$T_TMP/ca/server.crt" \
+		--key "$T_TMP/ca/server.key" --scenario "$T_TMP/scenario.json" \
+		--state-file "$T_TMP/state.json" --requests "$(srv_log cs)" \
+		--access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
+		--poll-hold 1 || return 1
+	cat >"$T_TMP/agent.yml" <<YML
+:root_dir: $root
+:log_dir: $T_TMP/log
+:pid_dir: $T_TMP/state
+:on_premises_config_file: $T_TMP/none.yml
+:wait_between_runs: 1
+:http_read_timeout: 10
+:command_heartbeat_seconds: 1
+:kill_agent_max_wait_time_seconds: 60
+:deploy_control_endpoint: https://127.0.0.1:$(srv_port cs)
+YML
+}
+
+start_agent() {
+	"$CDAGENT" run -c "$T_TMP/agent.yml" >>"$T_TMP/agent.out" 2>&1 &
+	AGENT_PID=$!
+}
+
+stop_agent() {
+	[ -n "$AGENT_PID" ] || return 0
+	kill -TERM "$AGENT_PID" 2>/dev/null
+	wait "$AGENT_PID"
+	AGENT_RC=$?
+	AGENT_PID=
+}
+
+# q PYTHON-EXPR: evaluate against the double's state (as `s`)
+q() {
+	curl -s --cacert "$AWS_SSL_CA_BUNDLE" \
+		"https://127.0.0.1:$(srv_port cs)/__state" >"$T_TMP/st.json"
+	$PY -c "import json,sys; s=json.load(open(sys.argv[1])); print($1)" \
+		"$T_TMP/st.json" 2>/dev/null
+}
+
+# wait_for PYTHON-EXPR [SECONDS]: until it prints True
+wait_for() {
+	local i
+	for i in $(seq $((${2:-30} * 5))); do
+		[ "$(q "$1")" = True ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+cmd() { # cmd ID FIELD
+	q "s['commands']['$1'].get('$2')"
+}
+
+make_rev r1
+make_rev r2
+make_rev bad AfterInstall
+
+## --- start-up errors ---------------------------------------------------------
+printf ':wait_between_runs: often\n' >"$T_TMP/bad.yml"
+run "$CDAGENT" run -c "$T_TMP/bad.yml"
+check "a bad config exits 1" test "$RC" -eq 1
+check "... naming the file, line and key" contains "$ERR" "bad.yml:1.*wait_between_runs"
+service '{"host":"'"$HOST"'","deployments":[]}'
+run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:9 \
+	AWS_EC2_METADATA_DISABLED=true timeout 20 "$CDAGENT" run -c "$T_TMP/agent.yml"
+check "no credentials: exits 1 at once, not a respawn loop" test "$RC" -eq 1
+check "... saying how to fix it" contains "$ERR" "cannot start: .*(credentials|instance profile)"
+
+## --- an in-place deployment --------------------------------------------------
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-INPLACE01","spec":'"$(spec d-INPLACE01 g-one r1)"',"commands":'"$INPLACE"'}]}'
+SLEEP_ApplicationStart=2.5 start_agent
+wait_for "s['done']" 40
+check "in-place deployment finishes" test "$(q "s['done']")" = True
+check "every command completed Succeeded exactly once" test "$(q "all(c['completed_status']=='Succeeded' and c['completes']==1 for c in s['commands'].values())")" = True
+check "no protocol problems" test "$(q "sum(len(c['problems']) for c in s['commands'].values())")" = 0
+check "acks said IsCommandNoop false for DownloadBundle" \
+	test "$(cmd hc-d-INPLACE01-2 ack_diagnostics)" = "{'IsCommandNoop': False}"
+check "ApplicationStop (no earlier revision) acked as noop" \
+	test "$(cmd hc-d-INPLACE01-1 ack_diagnostics)" = "{'IsCommandNoop': True}"
+check "hooks ran from the new revision" \
+	test "$(grep -c 'r1 d-INPLACE01' "$PROOF")" -eq 8
+check "the file was installed" test "$(cat "$T_TMP/dest/r1/rev.txt")" = r1
+check "heartbeats while ApplicationStart ran 2.5 s" \
+	test "$(q "len(s['commands']['hc-d-INPLACE01-6']['heartbeats'])")" -ge 1
+check "the agent version header was sent" test "$(q "len(s['agent_versions'])")" -ge 1
+run "$CDAGENT" status -c "$T_TMP/agent.yml"
+check "status: running, exit 0" test "$RC" -eq 0
+check "status names the pid and the last poll" \
+	contains "$OUT" "running \(pid $AGENT_PID\).*|last poll"
+run "$CDAGENT" status -c "$T_TMP/agent.yml" --json
+check "status --json" test "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["running"] and d["last_successful_poll"] > 0)' <<<"$OUT")" = True
+stop_agent
+check "SIGTERM when idle: exit 0" test "$AGENT_RC" -eq 0
+run "$CDAGENT" status -c "$T_TMP/agent.yml"
+check "status after stop: exit 3" test "$RC" -eq 3
+
+## --- a failing hook, then throttling ----------------------------------------
+: >"$PROOF"
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-FAILING01","spec":'"$(spec d-FAILING01 g-two bad)"',"commands":'"$INPLACE"'}],
+  "faults":[{"op":"PollHostCommand","nth":[2,3],"action":"throttle"},
+            {"op":"PutHostCommandComplete","nth":1,"action":"throttle-429"},
+            {"op":"PutHostCommandAcknowledgement","nth":2,"action":"server-503"}]}'
+start_agent
+wait_for "s['done']" 60
+c=hc-d-FAILING01-5
+check "failing AfterInstall reported Failed" test "$(cmd $c completed_status)" = Failed
+check "... with error_code 4 and the script name" \
+	test "$(q "(s['commands']['$c']['diagnostics']['error_code'], s['commands']['$c']['diagnostics']['script_name'])")" = "(4, 'scripts/hook.sh')"
+check "... and the log tail" contains "$(q "s['commands']['$c']['diagnostics']['log']")" "boom from AfterInstall"
+check "the rest of the deployment was skipped" test "$(q "s['commands']['hc-d-FAILING01-6'].get('skipped')")" = True
+check "throttled polls and a 429 complete were ridden out" \
+	test "$(q "s['faults_fired']")" != 0
+check "every command completed once despite the faults" \
+	test "$(q "all(c['completes']==1 for c in s['commands'].values() if not c.get('skipped'))")" = True
+stop_agent
+
+## --- a tampered spec ------------------------------------------------------------
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-TAMPER001","envelope":"pkcs7-tampered","spec":'"$(spec d-TAMPER001 g-three r1)"',"commands":["DownloadBundle"]}]}'
+start_agent
+wait_for "s['done']" 30
+check "a tampered spec is failed" test "$(cmd hc-d-TAMPER001-1 completed_status)" = Failed
+check "... with code 5 and a signature message" \
+	contains "$(q "s['commands']['hc-d-TAMPER001-1']['diagnostics']")" "'error_code': 5.*(signature|PKCS7)"
+check "... and nothing deployed" test ! -e "$root/g-three/d-TAMPER001/deployment-archive"
+stop_agent
+
+## --- duplicate, unknown and misdirected commands ----------------------------------
+: >"$PROOF"
+service '{"host":"'"$HOST"'","redeliver_unacked":true,"deployments":[{"id":"d-DUPLICATE","spec":'"$(spec d-DUPLICATE g-four r1)"',"commands":["DownloadBundle","BeforeInstall"]}],
+  "faults":[{"op":"PollHostCommand","nth":[3],"action":"duplicate"},
+            {"op":"PollHostCommand","nth":[1],"action":"wrong-host"},
+            {"op":"PollHostCommand","nth":[5],"action":"unknown-command","name":"FrobnicateEvent"}]}'
+SLEEP_BeforeInstall=1.5 start_agent
+wait_for "s['done'] and all(c.get('completed') or c.get('skipped') or c.get('misdirected') for c in s['commands'].values())" 30
+check "a re-delivered command ran once" test "$(grep -c '^BeforeInstall r1 d-DUPLICATE' "$PROOF")" -eq 1
+check "... and completed once" test "$(cmd hc-d-DUPLICATE-2 completes)" = 1
+check "an unknown command is failed cleanly" \
+	contains "$(q "[c['diagnostics'] for c in s['commands'].values() if c.get('injected')]")" "Unsupported command type: FrobnicateEvent"
+check "a command for another host is ignored" \
+	contains "$(cat "$T_TMP/agent.out")" "ignoring command hc-d-DUPLICATE-1 for host 'arn:"
+check "... and acked only when it came for this host" \
+	test "$(q "(s['commands']['hc-d-DUPLICATE-1']['misdirected'], s['commands']['hc-d-DUPLICATE-1']['acks'])")" = "(1, 1)"
+stop_agent
+
+## --- SIGKILL mid-hook, restart: code 7 ------------------------------------------
+: >"$PROOF"
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-KILLED001","spec":'"$(spec d-KILLED001 g-five r1)"',"commands":["DownloadBundle","BeforeInstall","Install"]}]}'
+SLEEP_BeforeInstall=30 start_agent
+for i in $(seq 100); do grep -q '^BeforeInstall r1 d-KILLED001' "$PROOF" && break; sleep 0.1; done
+check "the hook started" grep -q '^BeforeInstall r1 d-KILLED001' "$PROOF"
+check "a record of the command is on disk" test -f "$root/ongoing-deployment/d-KILLED001"
+kill -9 "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+AGENT_PID=
+t0=$(date +%s)
+start_agent
+wait_for "s['commands']['hc-d-KILLED001-2'].get('completed')" 20
+check "the interrupted command is reported Failed after the restart" \
+	test "$(cmd hc-d-KILLED001-2 completed_status)" = Failed
+check "... with error_code 7" test "$(q "s['commands']['hc-d-KILLED001-2']['diagnostics']['error_code']")" = 7
+check "... within seconds" test $(($(date +%s) - t0)) -le 10
+check "... and the record is gone" test ! -e "$root/ongoing-deployment/d-KILLED001"
+stop_agent
+pkill -9 -f "$T_TMP/rev" 2>/dev/null
+
+## --- two groups at once; one group serialised; SIGTERM waits ---------------------
+: >"$PROOF"
+service '{"host":"'"$HOST"'","deployments":[
+  {"id":"d-GROUPA001","spec":'"$(spec d-GROUPA001 g-a r1)"',"commands":["DownloadBundle","BeforeInstall"]},
+  {"id":"d-GROUPB001","concurrent":true,"spec":'"$(spec d-GROUPB001 g-b r2)"',"commands":["DownloadBundle","BeforeInstall"]},
+  {"id":"d-GROUPA002","concurrent":true,"spec":'"$(spec d-GROUPA002 g-a r2)"',"commands":["DownloadBundle","BeforeInstall"]}]}'
+SLEEP_BeforeInstall=2 start_agent
+wait_for "s['done']" 40
+check "three deployments done" test "$(q "s['done']")" = True
+ts() { awk -v e="$1" -v d="$2" '$1 == e && $3 == d { print $4 }' "$PROOF"; }
+check "two groups ran at once" $PY -c "import sys; a,b,c,d=map(float,sys.argv[1:]); sys.exit(0 if a < d and c < b else 1)" \
+	"$(ts BeforeInstall d-GROUPA001)" "$(ts BeforeInstall-end d-GROUPA001)" \
+	"$(ts BeforeInstall d-GROUPB001)" "$(ts BeforeInstall-end d-GROUPB001)"
+check "one group's commands never overlapped" $PY -c "import sys; a,b,c,d=map(float,sys.argv[1:]); sys.exit(0 if b <= c or d <= a else 1)" \
+	"$(ts BeforeInstall d-GROUPA001)" "$(ts BeforeInstall-end d-GROUPA001)" \
+	"$(ts BeforeInstall d-GROUPA002)" "$(ts BeforeInstall-end d-GROUPA002)"
+stop_agent
+
+: >"$PROOF"
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-SIGTERM01","spec":'"$(spec d-SIGTERM01 g-six r1)"',"commands":["DownloadBundle","BeforeInstall","Install"]}]}'
+SLEEP_BeforeInstall=3 start_agent
+for i in $(seq 100); do grep -q '^BeforeInstall r1 d-SIGTERM01' "$PROOF" && break; sleep 0.1; done
+stop_agent
+check "SIGTERM during a hook: exit 0" test "$AGENT_RC" -eq 0
+check "... after the hook finished" grep -q '^BeforeInstall-end r1 d-SIGTERM01' "$PROOF"
+check "... and its command was reported" test "$(cmd hc-d-SIGTERM01-2 completed_status)" = Succeeded
+check "... and the next command was not started" test "$(cmd hc-d-SIGTERM01-3 acknowledged)" = False
+
+## --- blue/green and rollback --------------------------------------------------------
+: >"$PROOF"
+BG='["DownloadBundle","BeforeInstall","Install","AfterInstall","ApplicationStart","ValidateService","BeforeAllowTraffic","AfterAllowTraffic"]'
+service '{"host":"'"$HOST"'","deployments":[
+  {"id":"d-BGFIRST01","spec":'"$(spec d-BGFIRST01 g-bg r1)"',"commands":'"$INPLACE"'},
+  {"id":"d-BGREPL001","spec":'"$(spec d-BGREPL001 g-bg r2 BLUE_GREEN)"',"commands":'"$BG"'},
+  {"id":"d-BGORIG001","spec":'"$(spec d-BGORIG001 g-bg r2 BLUE_GREEN)"',"commands":["BeforeBlockTraffic","AfterBlockTraffic","ApplicationStop"]},
+  {"id":"d-BGROLLBK1","spec":'"$(spec d-BGROLLBK1 g-bg r1 BLUE_GREEN codeDeployRollback)"',"commands":["BeforeBlockTraffic","AfterBlockTraffic","ApplicationStop","BeforeAllowTraffic"]}]}'
+start_agent
+wait_for "s['done']" 60
+check "blue/green deployments done" test "$(q "all(c['completed_status']=='Succeeded' for c in s['commands'].values())")" = True
+check "replacement: allow-traffic hooks from the new revision" \
+	grep -q '^AfterAllowTraffic r2 d-BGREPL001' "$PROOF"
+check "original: block-traffic hooks from the last successful revision" \
+	grep -q '^BeforeBlockTraffic r2 d-BGORIG001' "$PROOF"
+check "original: ApplicationStop from the last successful revision" \
+	grep -q '^ApplicationStop r2 d-BGORIG001' "$PROOF"
+check "rollback: block-traffic from the most recent revision" \
+	grep -q '^BeforeBlockTraffic r2 d-BGROLLBK1' "$PROOF"
+check "rollback: allow-traffic from the last successful revision" \
+	grep -q '^BeforeAllowTraffic r2 d-BGROLLBK1' "$PROOF"
+stop_agent
+
+done_testing
