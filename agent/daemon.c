@@ -401,6 +401,9 @@ run_command(struct run *r)
 	memset(&env, 0, sizeof(env));
 	env.cfg = d->cfg;
 	env.bundle = &benv;
+	/* Under systemd, hooks outlive a stop or restart of the agent. */
+	env.hook_scopes =
+	    getenv("INVOCATION_ID") != NULL && sysd_scopes_available();
 
 	noop = exec_command_noop(&env, &spec, cmd->command_name);
 	if (cmdsvc_ack(r->svc, cmd->host_command_id, noop, &ack_status, &err) <

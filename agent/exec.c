@@ -439,6 +439,7 @@ lifecycle_event(const struct exec_env *env, const struct exec_spec *spec,
 	ctx.strip_loader_env = cfg->strip_loader_env_in_hooks;
 	ctx.kill_grace_ms = (unsigned)cfg->hook_kill_grace_seconds * 1000;
 	ctx.check_only = check_only;
+	ctx.use_scopes = env->hook_scopes;
 
 	r = hook_run_event(&ctx, event, &hres);
 	res->code = hres.code;

@@ -64,6 +64,8 @@ struct exec_env {
 	const char *most_recent_droot;
 	exec_progress_fn progress;
 	void *progress_arg;
+	/* run hooks in transient systemd scopes (the daemon under systemd) */
+	int hook_scopes;
 	/* S3 and GitHub access; NULL: only local revisions */
 	const struct bundle_env *bundle;
 };

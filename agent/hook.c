@@ -26,6 +26,7 @@
 #include "json.h"
 #include "log.h"
 #include "state.h"
+#include "sysd.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -253,6 +254,7 @@ struct spawn {
 	gid_t *groups;
 	int ngroups;
 	int out_fd, err_fd, null_fd, status_fd;
+	int go_fd; /* >= 0: wait for a byte (the move to a scope) first */
 };
 
 static void __attribute__((noreturn)) child(const struct spawn *sp)
@@ -264,6 +266,12 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 	int code, i;
 
 	setsid();
+	if (sp->go_fd >= 0) {
+		char go;
+
+		while (read(sp->go_fd, &go, 1) < 0 && errno == EINTR)
+			;
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 1; i < NSIG; i++)
@@ -317,6 +325,30 @@ pump(int fd, struct hook_lines *lines, struct hook_log *log)
 }
 
 /*
+ * Put a just-forked script into a transient scope of its own, so that
+ * stopping or restarting the agent's service does not kill what the hook
+ * started (v1 #169).  Without systemd, or if systemd refuses, the script
+ * stays in the agent's cgroup (the unit's KillMode=mixed then spares it on
+ * a stop, but not on a restart's final SIGKILL): a warning says so.
+ */
+static void
+move_to_scope(const struct hook_context *ctx, const char *location, pid_t pid)
+{
+	struct err err = ERR_INIT;
+	char *name = xasprintf("cdagent-hook-%s-%d.scope",
+	    ctx->deployment_id != NULL ? ctx->deployment_id : "local",
+	    (int)pid);
+	char *desc = xasprintf("cdagent hook %s of deployment %s", location,
+	    ctx->deployment_id != NULL ? ctx->deployment_id : "(local)");
+
+	if (sysd_scope_move((int)pid, name, desc, &err) < 0)
+		log_warn(
+		    "%s runs in the agent's own cgroup: %s", location, err.msg);
+	free(name);
+	free(desc);
+}
+
+/*
  * Run one script: spawn, read its output, enforce the deadline on its
  * process group, reap it.  Never blocks past deadline + grace periods.
  */
@@ -332,6 +364,7 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	    ? ctx->drain_grace_ms
 	    : HOOK_DEFAULT_DRAIN_GRACE_MS;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, st[2] = { -1, -1 };
+	int gop[2] = { -1, -1 };
 	struct hook_lines out_lines, err_lines;
 	long long deadline, drain_until = 0, kill_at = 0;
 	int pidfd = -1, open_out = 1, open_err = 1, exited = 0, ret = -1;
@@ -346,9 +379,14 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 		err_sys(err, "cannot create pipes for %s", location);
 		goto out;
 	}
+	if (ctx->use_scopes && pipe2(gop, O_CLOEXEC) < 0) {
+		err_sys(err, "cannot create pipes for %s", location);
+		goto out;
+	}
 	sp->out_fd = outp[1];
 	sp->err_fd = errp[1];
 	sp->status_fd = st[1];
+	sp->go_fd = gop[0];
 	pid = fork();
 	if (pid < 0) {
 		err_sys(err, "cannot start %s", location);
@@ -360,6 +398,15 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	close(errp[1]);
 	close(st[1]);
 	outp[1] = errp[1] = st[1] = -1;
+	if (gop[1] >= 0) {
+		move_to_scope(ctx, location, pid);
+		if (write(gop[1], "g", 1) < 0)
+			log_warn(
+			    "cannot release %s: %s", location, strerror(errno));
+		close(gop[0]);
+		close(gop[1]);
+		gop[0] = gop[1] = -1;
+	}
 	hook_log_set_script(log, location, pid);
 
 	n = read(st[0], &out->spawn_errno, sizeof(out->spawn_errno));
@@ -449,6 +496,8 @@ out:
 			close(errp[n]);
 		if (st[n] >= 0)
 			close(st[n]);
+		if (gop[n] >= 0)
+			close(gop[n]);
 	}
 	return ret;
 }

@@ -65,6 +65,8 @@ struct hook_context {
 	 * for the acknowledgement; run nothing and write no log.
 	 */
 	int check_only;
+	/* Run each script in a transient systemd scope of its own. */
+	int use_scopes;
 
 	/* settings from the configuration */
 	const char *program_name; /* deployments log name */

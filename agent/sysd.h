@@ -18,4 +18,19 @@ void sysd_watchdog(void);
 /* Whether systemd asked for watchdog pings (WatchdogSec=). */
 int sysd_watchdog_enabled(void);
 
+/*
+ * Whether hooks can be put in scopes of their own: the host runs systemd
+ * (sd_booted) and its system bus answers.
+ */
+int sysd_scopes_available(void);
+
+/*
+ * Move pid into a new transient scope unit `name` (StartTransientUnit over
+ * the system bus), so that stopping or restarting the agent's service does
+ * not kill it, and wait until the move is done.  Returns 0, or -1 with err.
+ */
+struct err;
+int sysd_scope_move(
+    int pid, const char *name, const char *description, struct err *err);
+
 #endif
