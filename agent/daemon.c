@@ -59,6 +59,7 @@
 #include "xalloc.h"
 
 #define MAX_CHILDREN 16
+#define START_CHECK_SECONDS 30
 
 struct child {
 	pid_t pid;
@@ -918,6 +919,7 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 {
 	struct daemon d;
 	struct err err = ERR_INIT;
+	long long check_deadline;
 	long wait_s = 1;
 	int ret = 1;
 
@@ -934,11 +936,20 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 		 "credentials from %s",
 	    PACKAGE_VERSION, d.host_id, d.region, d.endpoint,
 	    creds_chain_source(d.chain));
+	/*
+	 * The start-up TLS check (v1 §1.9): a certificate that does not verify
+	 * ends the start at once; an endpoint that cannot be reached is tried
+	 * for START_CHECK_SECONDS, so READY=1 (and `systemctl start`, and a
+	 * package install) never waits longer, and then the start fails with
+	 * one line and systemd's Restart= tries again later.
+	 */
+	check_deadline = clock_now_ms() + START_CHECK_SECONDS * 1000LL;
 	while (!stop_requested) {
 		err_clear(&err);
 		if (check_endpoint(&d, &err) == 0)
 			break;
-		if (err.code == E_AUTH) {
+		if (err.code == E_AUTH ||
+		    clock_now_ms() + wait_s * 1000LL > check_deadline) {
 			log_error("cannot start: %s", err.msg);
 			goto out;
 		}
@@ -947,8 +958,7 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 		log_error("%s; trying again in %ld s", err.msg, wait_s);
 		sysd_status("cannot reach %s: %s", d.endpoint, err.msg);
 		nap(wait_s * 1000LL);
-		if (wait_s < 60)
-			wait_s *= 2;
+		wait_s *= 2;
 	}
 	recover(&d);
 	write_status(&d, "polling");

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dspec.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "install.h"
@@ -196,6 +197,116 @@ fetch_remote(const struct exec_env *env, const struct exec_spec *spec,
 	return ret;
 }
 
+/*
+ * v2 §3.3: a bounce/restart deployment names an earlier deployment of the
+ * group whose archive it may copy instead of downloading the bundle again.
+ * Any doubt (a malformed id, this deployment itself, a missing, empty or
+ * appspec-less archive, one outside the group) means a normal download,
+ * with a warning: reuse never fails a deployment.  Returns 1 when the
+ * archive was reused.
+ */
+static int
+try_reuse(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, const char *archive, const char *bundle,
+    const struct unpack_opts *opts, struct unpack_stats *stats)
+{
+	const struct cfg *cfg = env->cfg;
+	const char *src = spec->reuse_archive_from;
+	char *group = NULL, *src_droot = NULL, *src_archive = NULL;
+	char *real_group = NULL, *real_src = NULL, *path = NULL;
+	const char *why = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	int reused = 0;
+
+	if (src == NULL || !cfg->enable_archive_reuse)
+		return 0;
+	if (!dspec_valid_reuse_id(src, strlen(src))) {
+		why = "it is not a deployment id";
+		goto out;
+	}
+	if (strcmp(src, spec->deployment_id) == 0) {
+		why = "it is this deployment";
+		goto out;
+	}
+	group = xasprintf("%s/%s", cfg->root_dir, spec->deployment_group_id);
+	src_droot = xasprintf("%s/%s", group, src);
+	src_archive = xasprintf("%s/%s", src_droot, STATE_ARCHIVE_DIR);
+	if (lstat(src_archive, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		why = "its archive is not a directory";
+		goto out;
+	}
+	path = xasprintf("%s/%s", src_archive,
+	    spec->appspec_filename != NULL ? spec->appspec_filename
+					   : "appspec.yml");
+	if (access(path, F_OK) < 0) {
+		why = "its archive has no AppSpec file (it is empty or "
+		      "incomplete)";
+		goto out;
+	}
+	real_group = realpath(group, NULL);
+	real_src = realpath(src_archive, NULL);
+	if (real_group == NULL || real_src == NULL ||
+	    strncmp(real_src, real_group, strlen(real_group)) != 0 ||
+	    real_src[strlen(real_group)] != '/') {
+		why = "its archive is outside the deployment group";
+		goto out;
+	}
+	if (unpack_bundle(src_archive, UNPACK_DIRECTORY, archive, opts, stats,
+		&err) < 0) {
+		why = err.msg;
+		goto out;
+	}
+	free(path);
+	path = xasprintf("%s/%s", src_droot, STATE_BUNDLE_FILE);
+	if (unlink(bundle) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", bundle, strerror(errno));
+	/* A hard link: the source may be pruned later (never a symlink). */
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    link(path, bundle) < 0)
+		log_warn(
+		    "cannot link %s to %s: %s", bundle, path, strerror(errno));
+	free(path);
+	path = xasprintf("%s/.bundle-etag", src_droot);
+	{
+		char *etag = NULL, *dst = xasprintf("%s/.bundle-etag", droot);
+		size_t len;
+		struct err ignored = ERR_INIT;
+
+		if (fsutil_read_file(path, 4096, &etag, &len, &ignored) == 0)
+			(void)fsutil_write_atomic(
+			    dst, etag, len, 0644, &ignored);
+		free(etag);
+		free(dst);
+	}
+	log_info("reused the archive of deployment %s instead of downloading "
+		 "the bundle",
+	    src);
+	reused = 1;
+out:
+	if (why != NULL)
+		log_warn("not reusing the archive of deployment %s (%s); "
+			 "downloading the bundle",
+		    src, why);
+	free(group);
+	free(src_droot);
+	free(src_archive);
+	free(real_group);
+	free(real_src);
+	free(path);
+	return reused;
+}
+
+static void
+write_bundle_source(const char *droot, const char *source)
+{
+	char *path = xasprintf("%s/.bundle-source", droot);
+	struct err ignored = ERR_INIT;
+
+	(void)fsutil_write_atomic(path, source, strlen(source), 0644, &ignored);
+	free(path);
+}
+
 static int
 download_bundle(const struct exec_env *env, const struct exec_spec *spec,
     const char *droot, struct exec_result *res)
@@ -219,6 +330,15 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 		goto out;
 	}
+	memset(&stats, 0, sizeof(stats));
+	if (try_reuse(env, spec, droot, archive, bundle, &opts, &stats)) {
+		write_bundle_source(droot, "archive-reuse");
+		free(res->message);
+		res->message = xstrdup("Succeeded: BundleSource=archive-reuse");
+		goto unpacked;
+	}
+	if (spec->reuse_archive_from != NULL)
+		write_bundle_source(droot, "downloaded");
 	switch (spec->revision) {
 	case EXEC_REV_LOCAL_DIRECTORY:
 		if (unpack_bundle(spec->location, UNPACK_DIRECTORY, archive,
@@ -245,6 +365,7 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 		}
 		break;
 	}
+unpacked:
 	if (stats.stripped_top_dir)
 		log_info("the bundle's single top-level directory was "
 			 "stripped");

@@ -171,6 +171,25 @@ check "SIGTERM when idle: exit 0" test "$AGENT_RC" -eq 0
 run "$CDAGENT" status -c "$T_TMP/agent.yml"
 check "status after stop: exit 3" test "$RC" -eq 3
 
+## --- archive reuse (v2 §3.3) --------------------------------------------------
+: >"$PROOF"
+reuse_spec() { # DID SOURCE LOCATION
+	spec "$1" g-one r1 | sed "s|\"Revision\"|\"ReuseArchiveFromDeploymentId\":\"$2\",\"Revision\"|; s|\"Location\":\"[^\"]*\"|\"Location\":\"$3\"|"
+}
+service '{"host":"'"$HOST"'","deployments":[
+  {"id":"d-REUSE0001","spec":'"$(reuse_spec d-REUSE0001 d-INPLACE01 "$T_TMP/rev/gone")"',"commands":["DownloadBundle","BeforeInstall"]},
+  {"id":"d-REUSE0002","spec":'"$(reuse_spec d-REUSE0002 d-NOSUCH000 "$T_TMP/rev/r2")"',"commands":["DownloadBundle","BeforeInstall"]}]}'
+start_agent
+wait_for "s['done']" 30
+check "a bounce deployment reuses the earlier archive" \
+	test "$(q "s['commands']['hc-d-REUSE0001-1']['diagnostics']['message']")" = "Succeeded: BundleSource=archive-reuse"
+check "... without the bundle's location" grep -q '^BeforeInstall r1 d-REUSE0001' "$PROOF"
+check "... and records it" test "$(cat "$root/g-one/d-REUSE0001/.bundle-source" 2>/dev/null)" = archive-reuse
+check "a missing source falls back to a download" \
+	test "$(q "s['commands']['hc-d-REUSE0002-1']['diagnostics']['message']")" = "Succeeded: "
+check "... from the revision's location" grep -q '^BeforeInstall r2 d-REUSE0002' "$PROOF"
+stop_agent
+
 ## --- a failing hook, then throttling ----------------------------------------
 : >"$PROOF"
 service '{"host":"'"$HOST"'","deployments":[{"id":"d-FAILING01","spec":'"$(spec d-FAILING01 g-two bad)"',"commands":'"$INPLACE"'}],

@@ -76,6 +76,10 @@ cleanup() {
 		kill -KILL "$nspawn_pid" 2>/dev/null
 		wait "$nspawn_pid" 2>/dev/null
 	fi
+	if type srv_stop_all >/dev/null 2>&1; then
+		srv_stop_all
+	fi
+	[ -f "$scratch/rgw/env" ] && D=$scratch/rgw "$TOP_SRCDIR/tests/servers/rgw-down.sh" >/dev/null 2>&1
 	awk -v s="$scratch/" 'index($2, s) == 1 { print $2 }' /proc/mounts | sort -r |
 		while read -r m; do umount -l "$m"; done
 	rm -rf "$scratch" "$T_TMP"
@@ -109,7 +113,9 @@ debname=$(basename "$deb")
 
 # --- boot -------------------------------------------------------------
 t=$(now)
-systemd-nspawn -D "$tree" -b --register=no --keep-unit --private-network \
+# No --private-network: the container shares the host's network namespace,
+# so the agent inside reaches the test servers on the host's 127.0.0.1.
+systemd-nspawn -D "$tree" -b --register=no --keep-unit \
 	-M "$machine" </dev/null >"$scratch/console.log" 2>&1 &
 nspawn_pid=$!
 # PID 1 of the container is the child of systemd-nspawn, once it has
@@ -178,19 +184,147 @@ check "postinst made the deployment root 0755" contains "$OUT" '^755 root /opt/c
 check "postinst made the pid directory 0700" contains "$OUT" '^700 root /opt/codedeploy-agent/state/.pid$'
 check "postinst made the log directory 0755" contains "$OUT" '^755 root /var/log/aws/codedeploy-agent$'
 
-# --- the daemon: checks that wait for `cdagent run` --------------------
-# NOT YET: `cdagent run` does not exist, so the service fails to start (the
-# packaging tolerates that) and none of these can be checked.  Once it
-# does, add here:
-#   * `systemctl start codedeploy-agent` succeeds and the unit is active,
-#     with a STATUS= text in `systemctl show -p StatusText`;
-#   * a local deployment's hook output is in `journalctl DEPLOYMENT_ID=...`
-#     with DEPLOYMENT_GROUP_ID, LIFECYCLE_EVENT, SCRIPT and HOOK_PID;
-#   * a server a hook started (in its own transient scope) survives
-#     `systemctl restart codedeploy-agent`;
-#   * a SIGSTOPped agent is killed by the watchdog and restarted
-#     (`systemctl show -p NRestarts` grows, the main PID changes).
-echo "# daemon checks (STATUS=, journal, hook survival, watchdog) wait for 'cdagent run'"
+# --- the daemon under systemd ------------------------------------------
+# A deployment of an S3 revision (radosgw on the host) pushed by the
+# Commands API double (on the host), carried out by the packaged unit.
+. "$TOP_SRCDIR/tests/servers/lib.sh"
+PY=/usr/bin/python3
+"$SRV_BIN/mkca.sh" "$scratch/ca" >/dev/null 2>&1
+if CA_DIR=$scratch/ca D=$scratch/rgw "$SRV_BIN/rgw-up.sh" >"$scratch/rgw.out" 2>&1; then
+	ok "radosgw starts on the host"
+else
+	not_ok "radosgw starts on the host" "$(tail -20 "$scratch/rgw.out")"
+fi
+set -a
+. "$scratch/rgw/env"
+set +a
+app=$scratch/app
+mkdir -p "$app/scripts"
+cat >"$app/appspec.yml" <<'YML'
+version: 0.0
+os: linux
+hooks:
+  ApplicationStart:
+    - location: scripts/start.sh
+  ValidateService:
+    - location: scripts/validate.sh
+YML
+cat >"$app/scripts/start.sh" <<'SH'
+#!/bin/sh
+# the "application": a long-lived process the hook leaves behind
+sleep 100000 </dev/null >/dev/null 2>&1 &
+echo $! >/root/hook-server.pid
+echo "hook says hello from $DEPLOYMENT_ID"
+SH
+printf '#!/bin/sh\necho "validated $DEPLOYMENT_ID"\n' >"$app/scripts/validate.sh"
+chmod 755 "$app/scripts/"*.sh
+tar -C "$app" -czf "$scratch/app.tgz" .
+$PY "$SRV_BIN/s3ctl.py" mb bundles >/dev/null &&
+	$PY "$SRV_BIN/s3ctl.py" versioning bundles >/dev/null &&
+	vid=$($PY "$SRV_BIN/s3ctl.py" put bundles app.tgz "$scratch/app.tgz" |
+		$PY -c 'import json,sys; print(json.load(sys.stdin)["VersionId"])')
+check "the revision is in a versioned bucket" test -n "$vid"
+
+HOST=arn:aws:ec2:us-east-1:111122223333:instance/i-0nspawn0000000001
+DID=d-NSPAWN001
+cat >"$scratch/scenario.json" <<JSON
+{"host": "$HOST", "deployments": [{"id": "$DID",
+  "spec": {"DeploymentId": "$DID", "DeploymentGroupId": "g-nspawn",
+    "DeploymentGroupName": "nspawn", "ApplicationName": "app",
+    "Revision": {"RevisionType": "S3", "S3Revision": {"Bucket": "bundles",
+      "Key": "app.tgz", "Version": "$vid", "BundleType": "tgz"}}},
+  "commands": ["ApplicationStop", "DownloadBundle", "BeforeInstall",
+    "Install", "AfterInstall", "ApplicationStart", "ValidateService"]}]}
+JSON
+srv_start cs "$SRV_BIN/cmdsvc.py" --cert "$scratch/ca/server.crt" \
+	--key "$scratch/ca/server.key" --scenario "$scratch/scenario.json" \
+	--access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
+	--poll-hold 1
+check "the Commands API double starts on the host" test $? -eq 0
+cs_state() {
+	curl -s --cacert "$scratch/ca/ca.crt" "https://127.0.0.1:$(srv_port cs)/__state" |
+		$PY -c "import json,sys; s=json.load(sys.stdin); print($1)" 2>/dev/null
+}
+
+cp "$scratch/ca/ca.crt" "$tree/root/ca.crt"
+mkdir -p "$tree/etc/systemd/system/codedeploy-agent.service.d"
+cat >"$tree/etc/systemd/system/codedeploy-agent.service.d/test.conf" <<CONF
+[Service]
+Environment="AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
+Environment=AWS_REGION=us-east-1 AWS_HOST_IDENTIFIER=$HOST
+Environment=AWS_SSL_CA_BUNDLE=/root/ca.crt AWS_EC2_METADATA_DISABLED=true
+WatchdogSec=4s
+RestartSec=1s
+CONF
+cp -p "$tree/etc/codedeploy-agent/conf/codedeployagent.yml" "$scratch/packaged.yml"
+cat >>"$tree/etc/codedeploy-agent/conf/codedeployagent.yml" <<YML
+:deploy_control_endpoint: https://127.0.0.1:$(srv_port cs)
+:s3_endpoint_override: $S3_ENDPOINT
+:wait_between_runs: 1
+YML
+inside systemctl daemon-reload
+inside systemctl reset-failed codedeploy-agent.service >/dev/null 2>&1
+t=$(now)
+run inside systemctl restart codedeploy-agent.service
+[ "$RC" -ne 0 ] && ERR="$ERR
+$(inside journalctl -u codedeploy-agent.service --no-pager -n 30 2>&1)"
+check "systemctl restart codedeploy-agent (Type=notify: READY=1 came)" test "$RC" -eq 0
+run inside systemctl is-active codedeploy-agent.service
+check "the unit is active" test "$OUT" = active
+for i in $(seq 300); do
+	[ "$(cs_state "s['done']")" = True ] && break
+	sleep 0.2
+done
+echo "# deployment through the unit: $(elapsed "$t") s"
+check "the deployment ran through the unit, every command Succeeded once" \
+	test "$(cs_state "all(c['completed_status'] == 'Succeeded' and c['completes'] == 1 for c in s['commands'].values())")" = True
+run inside systemctl show -p StatusText --value codedeploy-agent.service
+check "systemctl shows a STATUS= line" contains "$OUT" "idle|deploying|poll"
+run inside journalctl -o json --no-pager "DEPLOYMENT_ID=$DID"
+journal=$OUT
+check "journalctl DEPLOYMENT_ID= has the hook output" contains "$journal" "hook says hello from $DID"
+for f in DEPLOYMENT_GROUP_ID LIFECYCLE_EVENT SCRIPT HOOK_PID PRIORITY; do
+	OUT=$journal
+	check "... with $f" contains "$journal" "\"$f\":\"[^\"]+\""
+done
+run inside journalctl --no-pager -u codedeploy-agent "DEPLOYMENT_ID=$DID"
+check "journalctl -u codedeploy-agent DEPLOYMENT_ID= tells the whole story" \
+	contains "$OUT" "DownloadBundle for deployment $DID started"
+check "... down to ValidateService" contains "$OUT" "validated $DID"
+
+hook_pid=$(inside cat /root/hook-server.pid 2>/dev/null)
+run inside cat "/proc/$hook_pid/cgroup"
+check "the hook's process runs in a scope of its own" contains "$OUT" "cdagent-hook-$DID-[0-9]+\\.scope"
+run inside systemctl restart codedeploy-agent.service
+check "systemctl restart while the hook's server runs" test "$RC" -eq 0
+run inside kill -0 "$hook_pid"
+check "the server a hook started survives the restart" test "$RC" -eq 0
+run inside systemctl is-active codedeploy-agent.service
+check "the agent is active again" test "$OUT" = active
+
+main=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
+restarts=$(inside systemctl show -p NRestarts --value codedeploy-agent.service)
+inside kill -STOP "$main"
+new=$main
+for i in $(seq 150); do
+	new=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
+	[ "$new" != "$main" ] && [ "$new" != 0 ] &&
+		[ "$(inside systemctl is-active codedeploy-agent.service)" = active ] && break
+	sleep 0.2
+done
+OUT="main $main -> $new"
+check "a SIGSTOPped agent is killed by the watchdog and restarted" \
+	test "$new" != "$main" -a "$new" != 0
+check "... systemd counted the restart" \
+	test "$(inside systemctl show -p NRestarts --value codedeploy-agent.service)" -gt "$restarts"
+inside kill -9 "$hook_pid" 2>/dev/null
+inside systemctl stop codedeploy-agent.service
+# back to the packaged configuration for the upgrade checks
+cp -p "$scratch/packaged.yml" "$tree/etc/codedeploy-agent/conf/codedeployagent.yml"
+rm -rf "$tree/etc/systemd/system/codedeploy-agent.service.d"
+inside systemctl daemon-reload
+srv_stop_all
+D=$scratch/rgw "$SRV_BIN/rgw-down.sh" >/dev/null 2>&1
 
 # --- reinstall (the upgrade path), remove, purge -----------------------
 inside sh -c 'echo keep >/opt/codedeploy-agent/deployment-root/marker &&
