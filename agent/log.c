@@ -376,7 +376,8 @@ match_secret(const char *s, size_t i, size_t *end)
 	size_t k, j, klen;
 	int quoted_key, quoted_value, header;
 
-	if (i > 0 && is_word_char(s[i - 1]))
+	/* a word inside a URL path ("/latest/api/token: ...") is no key */
+	if (i > 0 && (is_word_char(s[i - 1]) || s[i - 1] == '/'))
 		return 0;
 	for (k = 0; k < sizeof(secret_keys) / sizeof(secret_keys[0]); k++) {
 		klen = strlen(secret_keys[k]);

@@ -175,6 +175,20 @@ redact__ordinary_text__unchanged(void **state)
 }
 
 static void
+redact__url_path_word__kept(void **state)
+{
+	const char *text = "PUT http://169.254.169.254/latest/api/token: "
+			   "HTTP 403";
+	char *s = log_redact(text);
+
+	assert_string_equal(s, text);
+	free(s);
+	s = log_redact("token: abc");
+	assert_string_equal(s, "token: [REDACTED]");
+	free(s);
+}
+
+static void
 level__filters_below_threshold(void **state)
 {
 	struct fixture *f = *state;
@@ -328,6 +342,7 @@ main(void)
 		cmocka_unit_test(redact__env_and_query_pairs__hidden),
 		cmocka_unit_test(redact__yaml_secret_line__hidden),
 		cmocka_unit_test(redact__ordinary_text__unchanged),
+		cmocka_unit_test(redact__url_path_word__kept),
 		cmocka_unit_test_setup_teardown(
 		    level__filters_below_threshold, setup, teardown),
 		cmocka_unit_test(parse_level__accepts_names),
