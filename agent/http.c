@@ -37,6 +37,8 @@ struct http_client {
 	char *user_agent;
 	struct crypto_ca_set *cas; /* NULL: system store only */
 	char *ca_sources;	   /* for the TLS failure hint */
+	char *first_ca;		   /* stands in for a missing system bundle */
+	char *missing_bundle;	   /* curl's default bundle, if absent */
 	CURLSH *share;
 	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
 	CURL *easy; /* reused by http_send() for its connection */
@@ -132,8 +134,11 @@ load_cas(struct http_client *client, struct err *err)
 		char *p = NULL;
 
 		if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &p) == CURLE_OK &&
-		    p != NULL)
+		    p != NULL) {
 			system_bundle = realpath(p, NULL);
+			if (system_bundle == NULL)
+				client->missing_bundle = xstrdup(p);
+		}
 		curl_easy_cleanup(probe);
 	}
 
@@ -161,6 +166,8 @@ load_cas(struct http_client *client, struct err *err)
 			return err_prefix(err, "%s", file_vars[i]);
 		}
 		append_source(&client->ca_sources, file_vars[i]);
+		if (client->first_ca == NULL)
+			client->first_ca = xstrdup(path);
 	}
 	free(system_bundle);
 	if (dir != NULL && *dir != '\0') {
@@ -245,6 +252,8 @@ http_client_free(struct http_client *client)
 		pthread_mutex_destroy(&client->locks[i]);
 	crypto_ca_set_free(client->cas);
 	free(client->ca_sources);
+	free(client->first_ca);
+	free(client->missing_bundle);
 	free(client->proxy_uri);
 	free(client->user_agent);
 	free(client);
@@ -544,6 +553,13 @@ xfer_setup(struct xfer *x)
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(
 	    easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/*
+	 * Without the system bundle (no ca-certificates package) curl would
+	 * fail on the missing file before our CAs are added: load one of ours
+	 * as the file instead.
+	 */
+	if (client->missing_bundle != NULL && client->first_ca != NULL)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, client->first_ca);
 	if (client->cas != NULL) {
 		curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 		curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, client);
@@ -684,13 +700,26 @@ xfer_finish(struct xfer *x, CURLcode rc, struct err *err)
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
-		ret = err_set(err, E_AUTH,
-		    "%s %s: the TLS certificate of %s could not be verified "
-		    "(%s); if %s uses a private CA, name its PEM file in "
-		    "AWS_SSL_CA_BUNDLE%s%s",
-		    x->req->method, url, host, detail, host,
-		    x->client->ca_sources != NULL ? "; extra CAs from " : "",
-		    x->client->ca_sources != NULL ? x->client->ca_sources : "");
+		if (x->client->missing_bundle != NULL &&
+		    x->client->first_ca == NULL)
+			ret = err_set(err, E_AUTH,
+			    "%s %s: the TLS certificate of %s could not be "
+			    "verified (%s): the system's CA bundle %s is "
+			    "missing; install ca-certificates, or name a PEM "
+			    "file in AWS_SSL_CA_BUNDLE",
+			    x->req->method, url, host, detail,
+			    x->client->missing_bundle);
+		else
+			ret = err_set(err, E_AUTH,
+			    "%s %s: the TLS certificate of %s could not be "
+			    "verified (%s); if %s uses a private CA, name its "
+			    "PEM file in AWS_SSL_CA_BUNDLE%s%s",
+			    x->req->method, url, host, detail, host,
+			    x->client->ca_sources != NULL ? "; extra CAs from "
+							  : "",
+			    x->client->ca_sources != NULL
+				? x->client->ca_sources
+				: "");
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:

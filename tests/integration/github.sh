@@ -82,6 +82,20 @@ deploy -l "https://github.com/octo/nope/commit/$commit" -t tar --github-token s3
 check "unknown repository fails with 404" contains "$ERR" "404 'Not Found'"
 check "... and says what to check" contains "$ERR" "account, repository and commit"
 
+# A host without the ca-certificates package: no system CA bundle.
+nobundle() {
+	run env -u SSL_CERT_FILE unshare -m sh -c \
+		'mount -t tmpfs none /etc/ssl/certs && exec "$@"' sh "$@"
+}
+rm -rf "$root"
+nobundle "$CDAGENT" local -c "$conf" -g grp -b OVERWRITE \
+	-l "https://github.com/octo/app/commit/$commit" -t tar --github-token s3cr3t-token
+check "no system CA bundle: AWS_SSL_CA_BUNDLE alone is trusted" test "$RC" -eq 0
+nobundle env -u AWS_SSL_CA_BUNDLE "$CDAGENT" local -c "$conf" -g grp -b OVERWRITE \
+	-l "https://github.com/octo/app/commit/$commit" -t tar --github-token s3cr3t-token
+check "no system CA bundle and no AWS_SSL_CA_BUNDLE: says to install ca-certificates" \
+	contains "$ERR" "CA bundle .* is missing; install ca-certificates"
+
 gh --fail-first 2
 deploy -l "https://github.com/octo/app/commit/$commit" -t tar
 check "anonymous download after two 500s" test "$RC" -eq 0

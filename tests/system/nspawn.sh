@@ -262,8 +262,11 @@ cat >>"$tree/etc/codedeploy-agent/conf/codedeployagent.yml" <<YML
 :s3_endpoint_override: $S3_ENDPOINT
 :wait_between_runs: 1
 YML
-inside systemctl daemon-reload
+run inside systemctl daemon-reload
+check "systemctl daemon-reload" test "$RC" -eq 0
 inside systemctl reset-failed codedeploy-agent.service >/dev/null 2>&1
+run inside systemctl show -p Environment -p DropInPaths codedeploy-agent.service
+check "systemd has the test's environment for the unit" contains "$OUT" "AWS_REGION=us-east-1"
 t=$(now)
 run inside systemctl restart codedeploy-agent.service
 [ "$RC" -ne 0 ] && ERR="$ERR
