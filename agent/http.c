@@ -76,6 +76,7 @@ struct xfer {
 	curl_off_t last_ul;
 	int stalled;
 	int too_big;
+	int replying; /* a status line arrived: too late to abandon */
 	void *tag;
 	struct xfer *next;
 };
@@ -433,6 +434,7 @@ header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	if (end >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		/* A new reply (after a redirect or 100): forget the last. */
 		resp_reset_reply(resp);
+		x->replying = 1;
 		return len;
 	}
 	if (end == 0 || memchr(data, ':', end) == NULL)
@@ -508,8 +510,13 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 
 	(void)dltotal;
 	(void)ultotal;
+	/*
+	 * A stop abandons a request still waiting for its reply, never one
+	 * whose reply is arriving: a long poll's command is not dropped (v1
+	 * bug 12).
+	 */
 	if (x->client->opts.tick != NULL &&
-	    x->client->opts.tick(x->client->opts.tick_arg) != 0)
+	    x->client->opts.tick(x->client->opts.tick_arg) != 0 && !x->replying)
 		return 1;
 	if (dlnow != x->last_dl || ulnow != x->last_ul) {
 		x->last_dl = dlnow;
@@ -618,7 +625,7 @@ xfer_setup(struct xfer *x)
 
 	x->start_ms = x->last_activity_ms = clock_now_ms();
 	x->last_dl = x->last_ul = 0;
-	x->stalled = x->too_big = 0;
+	x->stalled = x->too_big = x->replying = 0;
 	x->errbuf[0] = '\0';
 }
 

@@ -62,6 +62,8 @@ leader=
 # the scratch directory, remove it.
 cleanup() {
 	local i m
+	# debugging: keep the container for a while (CDAGENT_SYSTEM_KEEP=SECONDS)
+	[ -n "${CDAGENT_SYSTEM_KEEP:-}" ] && sleep "$CDAGENT_SYSTEM_KEEP"
 	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
 		[ -n "$leader" ] && timeout 10 nsenter -t "$leader" -a systemctl poweroff >/dev/null 2>&1
 		for i in $(seq 100); do
@@ -228,7 +230,7 @@ check "the revision is in a versioned bucket" test -n "$vid"
 HOST=arn:aws:ec2:us-east-1:111122223333:instance/i-0nspawn0000000001
 DID=d-NSPAWN001
 cat >"$scratch/scenario.json" <<JSON
-{"host": "$HOST", "deployments": [{"id": "$DID",
+{"host": "$HOST", "redeliver_unacked": true, "deployments": [{"id": "$DID",
   "spec": {"DeploymentId": "$DID", "DeploymentGroupId": "g-nspawn",
     "DeploymentGroupName": "nspawn", "ApplicationName": "app",
     "Revision": {"RevisionType": "S3", "S3Revision": {"Bucket": "bundles",
@@ -279,6 +281,8 @@ for i in $(seq 300); do
 	sleep 0.2
 done
 echo "# deployment through the unit: $(elapsed "$t") s"
+OUT=$(cs_state "[(k, c['completed_status'], c['completes'], c.get('diagnostics')) for k, c in s['commands'].items()]")
+ERR=$(inside journalctl -u codedeploy-agent.service --no-pager -n 40 2>&1)
 check "the deployment ran through the unit, every command Succeeded once" \
 	test "$(cs_state "all(c['completed_status'] == 'Succeeded' and c['completes'] == 1 for c in s['commands'].values())")" = True
 run inside systemctl show -p StatusText --value codedeploy-agent.service
@@ -300,14 +304,14 @@ run inside cat "/proc/$hook_pid/cgroup"
 check "the hook's process runs in a scope of its own" contains "$OUT" "cdagent-hook-$DID-[0-9]+\\.scope"
 run inside systemctl restart codedeploy-agent.service
 check "systemctl restart while the hook's server runs" test "$RC" -eq 0
-run inside kill -0 "$hook_pid"
+run inside sh -c "kill -0 $hook_pid"
 check "the server a hook started survives the restart" test "$RC" -eq 0
 run inside systemctl is-active codedeploy-agent.service
 check "the agent is active again" test "$OUT" = active
 
 main=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
 restarts=$(inside systemctl show -p NRestarts --value codedeploy-agent.service)
-inside kill -STOP "$main"
+inside sh -c "kill -STOP $main"
 new=$main
 for i in $(seq 150); do
 	new=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
@@ -320,7 +324,7 @@ check "a SIGSTOPped agent is killed by the watchdog and restarted" \
 	test "$new" != "$main" -a "$new" != 0
 check "... systemd counted the restart" \
 	test "$(inside systemctl show -p NRestarts --value codedeploy-agent.service)" -gt "$restarts"
-inside kill -9 "$hook_pid" 2>/dev/null
+inside sh -c "kill -9 $hook_pid" 2>/dev/null
 inside systemctl stop codedeploy-agent.service
 # back to the packaged configuration for the upgrade checks
 cp -p "$scratch/packaged.yml" "$tree/etc/codedeploy-agent/conf/codedeployagent.yml"
