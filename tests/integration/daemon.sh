@@ -166,6 +166,18 @@ check "status names the pid and the last poll" \
 	contains "$OUT" "running \(pid $AGENT_PID\).*|last poll"
 run "$CDAGENT" status -c "$T_TMP/agent.yml" --json
 check "status --json" test "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["running"] and d["last_successful_poll"] > 0)' <<<"$OUT")" = True
+cp "$T_TMP/agent.yml" "$T_TMP/agent.yml.good"
+echo ":wait_between_runs: 2" >>"$T_TMP/agent.yml"
+kill -HUP "$AGENT_PID"
+for i in $(seq 50); do grep -q 'configuration reloaded' "$T_TMP/agent.out" && break; sleep 0.1; done
+check "SIGHUP re-reads the configuration" grep -q "configuration reloaded from $T_TMP/agent.yml" "$T_TMP/agent.out"
+echo ":wait_between_runs: sometimes" >>"$T_TMP/agent.yml"
+kill -HUP "$AGENT_PID"
+for i in $(seq 50); do grep -q 'keeping the running configuration' "$T_TMP/agent.out" && break; sleep 0.1; done
+check "a bad configuration on SIGHUP is reported and the old one kept" \
+	grep -q "agent.yml:[0-9]*.*wait_between_runs.*keeping the running configuration" "$T_TMP/agent.out"
+check "... and the agent keeps running" alive "$AGENT_PID"
+cp "$T_TMP/agent.yml.good" "$T_TMP/agent.yml"
 stop_agent
 check "SIGTERM when idle: exit 0" test "$AGENT_RC" -eq 0
 run "$CDAGENT" status -c "$T_TMP/agent.yml"
