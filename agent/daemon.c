@@ -72,7 +72,6 @@ struct daemon {
 	const char *cfg_path;
 	struct cfg_onprem *onprem;
 	struct creds_chain *chain;
-	struct creds creds; /* the last set handed out */
 	char *region;
 	char *host_id;
 	char *endpoint;
@@ -123,20 +122,6 @@ tick(void *arg)
 	(void)arg;
 	sysd_watchdog();
 	return stop_requested;
-}
-
-static int
-daemon_creds(void *arg, struct sigv4_credentials *out, const char **source,
-    struct err *err)
-{
-	struct daemon *d = arg;
-
-	creds_clear(&d->creds);
-	if (creds_chain_get(d->chain, &d->creds, err) < 0)
-		return -1;
-	creds_sigv4(&d->creds, out);
-	*source = d->creds.source;
-	return 0;
 }
 
 /* The status file `cdagent status` reads, replaced atomically. */
@@ -341,13 +326,6 @@ out:
 	return fd;
 }
 
-static int
-bundle_creds(void *arg, struct sigv4_credentials *out, const char **source,
-    struct err *err)
-{
-	return daemon_creds(arg, out, source, err);
-}
-
 static void
 run_command(struct run *r)
 {
@@ -397,8 +375,8 @@ run_command(struct run *r)
 	memset(&benv, 0, sizeof(benv));
 	benv.cfg = d->cfg;
 	benv.region = d->region;
-	benv.creds = bundle_creds;
-	benv.creds_arg = d;
+	benv.creds = creds_chain_sigv4;
+	benv.creds_arg = d->chain;
 	memset(&env, 0, sizeof(env));
 	env.cfg = d->cfg;
 	env.bundle = &benv;
@@ -526,8 +504,8 @@ child_main(struct daemon *d, const struct cmdsvc_command *cmd)
 	opts.secure = d->cfg->enable_auth_policy;
 	opts.read_timeout_ms = d->cfg->http_read_timeout * 1000;
 	opts.proxy_uri = d->cfg->proxy_uri;
-	opts.creds = daemon_creds;
-	opts.creds_arg = d;
+	opts.creds = creds_chain_sigv4;
+	opts.creds_arg = d->chain;
 	if (d->chain != NULL)
 		r.svc = cmdsvc_new(&opts, &err);
 	if (r.svc == NULL) {
@@ -723,6 +701,7 @@ check_endpoint(struct daemon *d, struct err *err)
 static int
 setup(struct daemon *d, struct err *err)
 {
+	struct sigv4_credentials probe;
 	struct cmdsvc_opts opts;
 
 	if (cfg_onprem_load(d->cfg->on_premises_config_file, &d->onprem, err) <
@@ -736,8 +715,7 @@ setup(struct daemon *d, struct err *err)
 	    creds_host_identifier(d->chain, &d->host_id, err) < 0)
 		return -1;
 	/* Fail now on missing credentials, not at the first poll. */
-	creds_clear(&d->creds);
-	if (creds_chain_get(d->chain, &d->creds, err) < 0)
+	if (creds_chain_sigv4(d->chain, &probe, NULL, err) < 0)
 		return -1;
 	d->endpoint = cmdsvc_endpoint(d->cfg, d->region, NULL);
 	memset(&opts, 0, sizeof(opts));
@@ -746,8 +724,8 @@ setup(struct daemon *d, struct err *err)
 	opts.secure = d->cfg->enable_auth_policy;
 	opts.read_timeout_ms = d->cfg->http_read_timeout * 1000;
 	opts.proxy_uri = d->cfg->proxy_uri;
-	opts.creds = daemon_creds;
-	opts.creds_arg = d;
+	opts.creds = creds_chain_sigv4;
+	opts.creds_arg = d->chain;
 	opts.tick = tick;
 	d->svc = cmdsvc_new(&opts, err);
 	if (d->svc == NULL)
@@ -975,7 +953,6 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 out:
 	if (d.state_dir != NULL)
 		remove_state_files(&d);
-	creds_clear(&d.creds);
 	cmdsvc_free(d.svc);
 	creds_chain_free(d.chain);
 	cfg_onprem_free(d.onprem);

@@ -545,24 +545,9 @@ on_progress(const char *what, uint64_t done, uint64_t total, void *arg)
 struct remote {
 	struct cfg_onprem *onprem;
 	struct creds_chain *chain;
-	struct creds creds;
 	char *region;
 	struct bundle_env benv;
 };
-
-static int
-remote_creds(void *arg, struct sigv4_credentials *out, const char **source,
-    struct err *err)
-{
-	struct remote *rm = arg;
-
-	creds_clear(&rm->creds);
-	if (creds_chain_get(rm->chain, &rm->creds, err) < 0)
-		return -1;
-	creds_sigv4(&rm->creds, out);
-	*source = rm->creds.source;
-	return 0;
-}
 
 /* Set up S3 access; a failure is printed and ends the run. */
 static int
@@ -594,15 +579,14 @@ remote_setup(
 		rm->region = xstrdup("us-east-1");
 	}
 	rm->benv.region = rm->region;
-	rm->benv.creds = remote_creds;
-	rm->benv.creds_arg = rm;
+	rm->benv.creds = creds_chain_sigv4;
+	rm->benv.creds_arg = rm->chain;
 	return 0;
 }
 
 static void
 remote_clear(struct remote *rm)
 {
-	creds_clear(&rm->creds);
 	creds_chain_free(rm->chain);
 	cfg_onprem_free(rm->onprem);
 	free(rm->region);
