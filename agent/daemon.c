@@ -201,6 +201,7 @@ nap(long long ms)
 struct run {
 	struct daemon *d;
 	struct cmdsvc *svc;
+	struct cmdsvc_opts opts; /* to make another client (heartbeats) */
 	const struct cmdsvc_command *cmd;
 	char *status_path;
 	int completed;
@@ -267,6 +268,21 @@ start_heartbeat(struct run *r, long interval_s)
 	if (pid != 0)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * A client of its own: r->svc's connection belongs to the command's
+	 * process, and two processes on one TLS stream corrupt it.  r->svc is
+	 * never freed here (that would close the shared connection).
+	 */
+	{
+		struct err err = ERR_INIT;
+
+		r->svc = cmdsvc_new(&r->opts, &err);
+		if (r->svc == NULL) {
+			log_warn("no heartbeats for %s: %s",
+			    r->cmd->host_command_id, err.msg);
+			_exit(0);
+		}
+	}
 	for (;;) {
 		struct err err = ERR_INIT;
 		char *status = NULL;
@@ -506,6 +522,7 @@ child_main(struct daemon *d, const struct cmdsvc_command *cmd)
 	opts.proxy_uri = d->cfg->proxy_uri;
 	opts.creds = creds_chain_sigv4;
 	opts.creds_arg = d->chain;
+	r.opts = opts;
 	if (d->chain != NULL)
 		r.svc = cmdsvc_new(&opts, &err);
 	if (r.svc == NULL) {
