@@ -47,6 +47,20 @@ bundle_etag_strip(char *etag)
 	return etag;
 }
 
+/* Close a complete download and give it its name (*fd becomes -1). */
+static int
+finish_download(int *fd, const char *tmp, const char *dest, struct err *err)
+{
+	int rc = close(*fd);
+
+	*fd = -1;
+	if (rc < 0)
+		return err_sys(err, "writing %s failed", tmp);
+	if (rename(tmp, dest) < 0)
+		return err_sys(err, "cannot rename %s to %s", tmp, dest);
+	return 0;
+}
+
 /* A bucket name usable as a TLS-valid virtual host (no dots). */
 static int
 dns_bucket(const char *bucket)
@@ -778,16 +792,8 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 		    job.describe, job.done, job.total);
 		goto out;
 	}
-	if (close(job.fd) < 0) {
-		job.fd = -1;
-		err_sys(err, "writing %s failed", tmp);
+	if (finish_download(&job.fd, tmp, dest, err) < 0)
 		goto out;
-	}
-	job.fd = -1;
-	if (rename(tmp, dest) < 0) {
-		err_sys(err, "cannot rename %s to %s", tmp, dest);
-		goto out;
-	}
 	res->bytes = job.total;
 	res->etag = seen;
 	seen = NULL;
@@ -968,16 +974,8 @@ bundle_fetch_github(const struct bundle_env *env,
 		    url, resp.status, reason_phrase(resp.status), hint);
 		goto out;
 	}
-	if (close(sink.fd) < 0) {
-		sink.fd = -1;
-		err_sys(err, "writing %s failed", tmp);
+	if (finish_download(&sink.fd, tmp, dest, err) < 0)
 		goto out;
-	}
-	sink.fd = -1;
-	if (rename(tmp, dest) < 0) {
-		err_sys(err, "cannot rename %s to %s", tmp, dest);
-		goto out;
-	}
 	res->bytes = sink.got;
 	res->parts = 1;
 	res->elapsed_ms = (long)(clock_now_ms() - t0);

@@ -196,6 +196,20 @@ nap(long long ms)
 	}
 }
 
+/* The Commands API client's settings, from the configuration. */
+static void
+svc_opts(const struct daemon *d, struct cmdsvc_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->endpoint = d->endpoint;
+	opts->region = d->region;
+	opts->secure = d->cfg->enable_auth_policy;
+	opts->read_timeout_ms = d->cfg->http_read_timeout * 1000;
+	opts->proxy_uri = d->cfg->proxy_uri;
+	opts->creds = creds_chain_sigv4;
+	opts->creds_arg = d->chain;
+}
+
 /* --- one command, in its own process -------------------------------------- */
 
 struct run {
@@ -514,14 +528,7 @@ child_main(struct daemon *d, const struct cmdsvc_command *cmd)
 	/* Nothing of the parent's connections is shared with a child. */
 	d->svc = NULL;
 	d->chain = creds_chain_new(d->cfg, d->onprem, &err);
-	memset(&opts, 0, sizeof(opts));
-	opts.endpoint = d->endpoint;
-	opts.region = d->region;
-	opts.secure = d->cfg->enable_auth_policy;
-	opts.read_timeout_ms = d->cfg->http_read_timeout * 1000;
-	opts.proxy_uri = d->cfg->proxy_uri;
-	opts.creds = creds_chain_sigv4;
-	opts.creds_arg = d->chain;
+	svc_opts(d, &opts);
 	r.opts = opts;
 	if (d->chain != NULL)
 		r.svc = cmdsvc_new(&opts, &err);
@@ -735,14 +742,7 @@ setup(struct daemon *d, struct err *err)
 	if (creds_chain_sigv4(d->chain, &probe, NULL, err) < 0)
 		return -1;
 	d->endpoint = cmdsvc_endpoint(d->cfg, d->region, NULL);
-	memset(&opts, 0, sizeof(opts));
-	opts.endpoint = d->endpoint;
-	opts.region = d->region;
-	opts.secure = d->cfg->enable_auth_policy;
-	opts.read_timeout_ms = d->cfg->http_read_timeout * 1000;
-	opts.proxy_uri = d->cfg->proxy_uri;
-	opts.creds = creds_chain_sigv4;
-	opts.creds_arg = d->chain;
+	svc_opts(d, &opts);
 	opts.tick = tick;
 	d->svc = cmdsvc_new(&opts, err);
 	if (d->svc == NULL)
