@@ -52,6 +52,16 @@ make_rev() {
 	cat >"$dir/scripts/hook.sh" <<SH
 #!/bin/sh
 echo "\$LIFECYCLE_EVENT $1 \$DEPLOYMENT_ID \$(date +%s.%N)" >>"\$PROOF"
+if [ -n "\${RENDEZVOUS:-}" ] && [ "\$LIFECYCLE_EVENT" = BeforeInstall ]; then
+	# wait (up to 20 s) for a hook of another group to be running too
+	touch "\$RENDEZVOUS/\$DEPLOYMENT_GROUP_ID"
+	i=0
+	while [ "\$(ls "\$RENDEZVOUS" | wc -l)" -lt 2 ] && [ \$i -lt 200 ]; do
+		sleep 0.1
+		i=\$((i + 1))
+	done
+	[ "\$(ls "\$RENDEZVOUS" | wc -l)" -ge 2 ] && echo "met \$DEPLOYMENT_ID" >>"\$PROOF"
+fi
 eval "s=\\\${SLEEP_\$LIFECYCLE_EVENT:-}"
 [ -n "\$s" ] && sleep "\$s"
 [ "\$LIFECYCLE_EVENT" = "${2:-none}" ] && { echo "boom from \$LIFECYCLE_EVENT"; exit 3; }
@@ -277,13 +287,13 @@ service '{"host":"'"$HOST"'","deployments":[
   {"id":"d-GROUPA001","spec":'"$(spec d-GROUPA001 g-a r1)"',"commands":["DownloadBundle","BeforeInstall"]},
   {"id":"d-GROUPB001","concurrent":true,"spec":'"$(spec d-GROUPB001 g-b r2)"',"commands":["DownloadBundle","BeforeInstall"]},
   {"id":"d-GROUPA002","concurrent":true,"spec":'"$(spec d-GROUPA002 g-a r2)"',"commands":["DownloadBundle","BeforeInstall"]}]}'
-SLEEP_BeforeInstall=2 start_agent
-wait_for "s['done']" 40
+mkdir -p "$T_TMP/rendezvous"
+RENDEZVOUS=$T_TMP/rendezvous SLEEP_BeforeInstall=2 start_agent
+wait_for "s['done']" 60
 check "three deployments done" test "$(q "s['done']")" = True
 ts() { awk -v e="$1" -v d="$2" '$1 == e && $3 == d { print $4 }' "$PROOF"; }
-check "two groups ran at once" $PY -c "import sys; a,b,c,d=map(float,sys.argv[1:]); sys.exit(0 if a < d and c < b else 1)" \
-	"$(ts BeforeInstall d-GROUPA001)" "$(ts BeforeInstall-end d-GROUPA001)" \
-	"$(ts BeforeInstall d-GROUPB001)" "$(ts BeforeInstall-end d-GROUPB001)"
+check "two groups ran at once (each hook saw the other's running)" \
+	test "$(grep -c '^met d-GROUP[AB]001$' "$PROOF")" -eq 2
 check "one group's commands never overlapped" $PY -c "import sys; a,b,c,d=map(float,sys.argv[1:]); sys.exit(0 if b <= c or d <= a else 1)" \
 	"$(ts BeforeInstall d-GROUPA001)" "$(ts BeforeInstall-end d-GROUPA001)" \
 	"$(ts BeforeInstall d-GROUPA002)" "$(ts BeforeInstall-end d-GROUPA002)"
