@@ -429,19 +429,6 @@ check_space(struct s3_job *job, const char *dest, struct err *err)
 	return ret;
 }
 
-static void
-sleep_until(long long when_ms)
-{
-	long long now = clock_now_ms();
-
-	if (when_ms > now) {
-		struct timespec ts = { (time_t)((when_ms - now) / 1000),
-			(long)((when_ms - now) % 1000) * 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-}
-
 /* Fetch every part over a curl multi; 0 when all are complete. */
 static int
 fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
@@ -487,7 +474,7 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 				    (earliest == 0 ||
 					parts[i].retry_at_ms < earliest))
 					earliest = parts[i].retry_at_ms;
-			sleep_until(earliest);
+			clock_sleep_ms(earliest - clock_now_ms());
 			continue;
 		}
 		if (http_multi_next(multi, &tag, &rc, &one) == 0)

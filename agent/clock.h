@@ -8,4 +8,8 @@
 /* Milliseconds on the monotonic clock (for deadlines, never for dates). */
 long long clock_now_ms(void);
 
+/* Sleep ms milliseconds (0 or less: return at once), resuming after a
+ * signal handler runs. */
+void clock_sleep_ms(long long ms);
+
 #endif

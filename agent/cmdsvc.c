@@ -33,7 +33,6 @@ struct cmdsvc {
 	/* the throttle gate */
 	long long gate_deadline_ms;
 	long gate_backoff_ms;
-	int last_throttled;
 };
 
 char *
@@ -134,30 +133,6 @@ cmdsvc_free(struct cmdsvc *svc)
 	free(svc);
 }
 
-int
-cmdsvc_throttled(const struct cmdsvc *svc)
-{
-	return svc->last_throttled;
-}
-
-long long
-cmdsvc_gate_deadline_ms(const struct cmdsvc *svc)
-{
-	return svc->gate_deadline_ms;
-}
-
-static void
-sleep_ms(long long ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
-
 /* Wait out an open gate, plus 0-25 % jitter of the wait. */
 static void
 gate_wait(struct cmdsvc *svc)
@@ -169,7 +144,7 @@ gate_wait(struct cmdsvc *svc)
 		return;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint32_t)clock_now_ms();
-	sleep_ms(left + (long long)(rnd % (uint32_t)(left / 4 + 1)));
+	clock_sleep_ms(left + (long long)(rnd % (uint32_t)(left / 4 + 1)));
 }
 
 static void
@@ -283,7 +258,6 @@ call(struct cmdsvc *svc, const char *op, struct json *body, int retry_server,
 	json_free(body);
 	memset(&resp, 0, sizeof(resp));
 	*out = NULL;
-	svc->last_throttled = 0;
 	for (;;) {
 		struct http_req *req = http_req_new("POST", svc->endpoint);
 		struct err one = ERR_INIT;
@@ -327,7 +301,6 @@ call(struct cmdsvc *svc, const char *op, struct json *body, int retry_server,
 				    svc->gate_deadline_ms - clock_now_ms());
 				continue;
 			}
-			svc->last_throttled = 1;
 			service_error(op, &resp, err);
 			goto out;
 		}
@@ -338,7 +311,7 @@ call(struct cmdsvc *svc, const char *op, struct json *body, int retry_server,
 
 			log_info("%s failed (%s); retrying in %ld ms", op,
 			    rc < 0 ? one.msg : "server error", wait);
-			sleep_ms(wait);
+			clock_sleep_ms(wait);
 			continue;
 		}
 		if (rc < 0) {

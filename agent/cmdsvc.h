@@ -100,8 +100,4 @@ int cmdsvc_complete(struct cmdsvc *svc, const char *host_command_id,
 int cmdsvc_update(struct cmdsvc *svc, const char *host_command_id,
     const char *diagnostics_json, char **status, struct err *err);
 
-/* Whether the last failed call was throttled; the gate is open until. */
-int cmdsvc_throttled(const struct cmdsvc *svc);
-long long cmdsvc_gate_deadline_ms(const struct cmdsvc *svc);
-
 #endif

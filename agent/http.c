@@ -65,7 +65,6 @@ struct http_req {
 struct xfer {
 	struct http_client *client;
 	CURL *easy;
-	int own_easy;
 	struct http_req *req;
 	struct http_resp *resp;
 	struct curl_slist *slist;
@@ -945,15 +944,6 @@ http_backoff_ms(const struct http_retry *policy, int failures)
 	return ceiling / 2 + (long)(rnd % (uint32_t)(ceiling / 2 + 1));
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 int
 http_send_retry(struct http_client *client, struct http_req *req,
     struct http_resp *resp, const struct http_retry *policy,
@@ -994,7 +984,7 @@ http_send_retry(struct http_client *client, struct http_req *req,
 			else
 				log_info("%s %s -> %ld; retrying in %ld ms",
 				    req->method, req->url, resp->status, wait);
-			sleep_ms(wait);
+			clock_sleep_ms(wait);
 		}
 	}
 }
@@ -1070,7 +1060,6 @@ http_multi_add(struct http_multi *m, struct http_req *req,
 	x->easy = curl_easy_init();
 	if (x->easy == NULL)
 		abort();
-	x->own_easy = 1;
 	x->req = req;
 	x->resp = resp;
 	x->tag = tag;
