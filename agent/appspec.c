@@ -408,6 +408,16 @@ parse_file(struct appspec_parser *p, const struct ytree *item, const char *path,
 		return appspec_fail(p, node, sub,
 		    "is empty for source '%s'; %s",
 		    appspec_show(file->source, shown), dhint);
+	/* the cleanup file holds one path per line (v1 §7.5) */
+	if (strpbrk(file->destination, "\n\r") != NULL)
+		return appspec_fail(p, node, sub,
+		    "holds a line break; destinations must be one line: %s",
+		    dhint);
+	if (file->destination[0] != '/')
+		return appspec_fail(p, node, sub,
+		    "'%s' is relative; destinations must be absolute "
+		    "(start with '/'): %s",
+		    appspec_show(file->destination, shown), dhint);
 	return 0;
 }
 

@@ -32,8 +32,8 @@ dir_of(const char *path, const char **base)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-static int
-fsync_dir(const char *dir, struct err *err)
+int
+fsutil_fsync_dir(const char *dir, struct err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -136,7 +136,7 @@ fsutil_atomic_commit(struct fsutil_atomic *out, mode_t mode, struct err *err)
 	}
 	free(out->tmp);
 	out->tmp = NULL; /* renamed: nothing to remove */
-	if (fsync_dir(out->dir, err) < 0)
+	if (fsutil_fsync_dir(out->dir, err) < 0)
 		goto fail;
 	fsutil_atomic_abort(out);
 	return 0;
@@ -608,6 +608,99 @@ fsutil_read_file(
 	ret = 0;
 out:
 	free(buf);
+	close(fd);
+	return ret;
+}
+
+int
+fsutil_open_parent_nofollow(const char *path, const char **base)
+{
+	const char *comp = path, *slash;
+	int fd, next;
+
+	if (path[0] != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		char name[NAME_MAX + 1];
+		size_t len;
+
+		while (*comp == '/')
+			comp++;
+		slash = strchr(comp, '/');
+		if (slash == NULL || slash[strspn(slash, "/")] == '\0')
+			break;
+		len = (size_t)(slash - comp);
+		if (len > NAME_MAX ||
+		    (len == 2 && memcmp(comp, "..", 2) == 0)) {
+			close(fd);
+			errno = len > NAME_MAX ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(name, comp, len);
+		name[len] = '\0';
+		next = openat(
+		    fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		comp = slash + 1;
+	}
+	*base = comp;
+	return fd;
+}
+
+int
+fsutil_remove_nofollow(const char *path, struct err *err)
+{
+	const char *base = NULL;
+	char name[NAME_MAX + 1];
+	struct stat st;
+	size_t len;
+	int fd, ret = -1;
+
+	fd = fsutil_open_parent_nofollow(path, &base);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return 0; /* gone, or only reachable through a link */
+		return err_sys(err, "cannot remove %s", path);
+	}
+	len = strcspn(base, "/");
+	if (len == 0 || len > NAME_MAX || (len == 1 && base[0] == '.') ||
+	    (len == 2 && memcmp(base, "..", 2) == 0)) {
+		ret = 0; /* "/" itself, "." or "..": never removed */
+		goto out;
+	}
+	memcpy(name, base, len);
+	name[len] = '\0';
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			ret = 0;
+		else
+			err_sys(err, "cannot remove %s", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (unlinkat(fd, name, AT_REMOVEDIR) == 0)
+			ret = 1;
+		else if (errno == ENOTEMPTY || errno == EEXIST ||
+		    errno == ENOENT)
+			ret = 0;
+		else
+			err_sys(err, "cannot remove %s", path);
+	} else if (unlinkat(fd, name, 0) == 0) {
+		ret = 1;
+	} else if (errno == ENOENT) {
+		ret = 0;
+	} else {
+		err_sys(err, "cannot remove %s", path);
+	}
+out:
 	close(fd);
 	return ret;
 }

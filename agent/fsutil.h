@@ -78,4 +78,24 @@ int fsutil_rm_rf(const char *path, struct err *err);
 int fsutil_read_file(
     const char *path, size_t max, char **out, size_t *len_out, struct err *err);
 
+/* fsync a directory, so a rename or unlink in it survives a power cut. */
+int fsutil_fsync_dir(const char *dir, struct err *err);
+
+/*
+ * Open (O_RDONLY | O_DIRECTORY) the directory holding the last component of
+ * the absolute path, walking from "/" one component at a time and never
+ * following a symbolic link; *base points at the last component inside
+ * path.  -1 with errno set (ELOOP or ENOTDIR: a link or a file on the way;
+ * EINVAL: a relative path or a ".." component).
+ */
+int fsutil_open_parent_nofollow(const char *path, const char **base);
+
+/*
+ * Remove the absolute path (a directory only if empty) without following
+ * any symbolic link, on the way or at the end (a link is removed itself).
+ * 1 when removed; 0 when there was nothing to remove, it is a directory
+ * that is not empty, or it can only be reached through a link; -1 on error.
+ */
+int fsutil_remove_nofollow(const char *path, struct err *err);
+
 #endif

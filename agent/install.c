@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -35,6 +37,10 @@ int install_acl_apply(const char *path, const struct appspec_ace *acls,
 #define INSTALL_DIR_MODE 0755
 #define INSTALL_COPY_BUFFER (128 * 1024)
 #define INSTALL_MAX_CLEANUP (64 * 1024 * 1024)
+#define INSTALL_MAX_JSON (256 * 1024 * 1024)
+/* Temporary files beside a target: ".cdagent-<pid>-<n>" (short: any name
+ * the file system accepts can be installed). */
+#define INSTALL_TEMP_PREFIX ".cdagent-"
 
 enum instr_type {
 	INSTR_COPY,
@@ -47,7 +53,7 @@ enum instr_type {
 
 struct instr {
 	enum instr_type type;
-	char *source; /* copy */
+	char *source; /* copy; semanage: the realpath recorded */
 	char *path;   /* copy destination, mkdir, or permission target */
 	const struct appspec_permission *perm;
 	int preexisting; /* copy over a file that was there before us */
@@ -70,6 +76,8 @@ struct plan {
 	struct strmap writable;	 /* directories checked for writing */
 	char **old_list;	 /* the previous cleanup file, in order */
 	size_t nold;
+	int recovering;	     /* a previous install stopped half way */
+	unsigned long ntemp; /* temporary names used so far */
 	int selinux;
 	char *copy_buf; /* INSTALL_COPY_BUFFER bytes, when needed */
 	struct install_stats stats;
@@ -211,12 +219,29 @@ check_writable(struct plan *plan, const char *dir, struct err *err)
 	return 0;
 }
 
+/*
+ * Refuse a path with a line break: the cleanup file holds one path per line,
+ * so the text after the break would become a path to remove.
+ */
+static int
+check_one_line(const char *path, struct err *err)
+{
+	if (strpbrk(path, "\n\r") != NULL)
+		return err_set(err, E_UNSAFE,
+		    "cannot install '%s': paths with line breaks cannot be "
+		    "recorded for removal; rename it",
+		    path);
+	return 0;
+}
+
 static int
 add_mkdir(struct plan *plan, const char *dir, struct err *err)
 {
 	struct instr *in;
 	long v;
 
+	if (check_one_line(dir, err) < 0)
+		return -1;
 	if (strmap_get(&plan->targets, dir, &v)) {
 		if (TARGET_IS_MKDIR(v))
 			return 0; /* duplicate mkdirs are merged */
@@ -282,11 +307,8 @@ plan_copy(
 	struct instr *in;
 	long v;
 
-	if (strchr(target, '\n') != NULL)
-		return err_set(err, E_INVALID,
-		    "cannot install '%s': file names with newlines are not "
-		    "supported",
-		    target);
+	if (check_one_line(target, err) < 0)
+		return -1;
 	if (strmap_get(&plan->targets, target, &v)) {
 		if (TARGET_IS_MKDIR(v))
 			return err_set(err, E_INVALID,
@@ -432,10 +454,13 @@ plan_file_entry(
 		    plan->opts->appspec->path, file->line);
 		goto out;
 	}
-	if (file->destination[0] != '/')
-		log_warn("%s:%u: destination '%s' is relative; installing "
-			 "under / (as AWS's agent does under systemd)",
+	if (file->destination[0] != '/') {
+		err_set(err, E_INVALID,
+		    "%s:%u: destination '%s' is relative; give an absolute "
+		    "path",
 		    plan->opts->appspec->path, file->line, file->destination);
+		goto out;
+	}
 	dest = fsutil_normalise(file->destination, 0);
 	if (stat(src, &st) < 0) {
 		err_set(err, E_NOTFOUND,
@@ -609,9 +634,91 @@ out:
 	return ret;
 }
 
-/* Read the previous install's cleanup file (v1 parse rules, bug 29 fixed). */
+/*
+ * Records: what an install created, so that the next one removes it.  This
+ * is the one place that reads and writes them, in v1's format (§7.5: one
+ * path per line, "semanage\0<path>" for SELinux contexts).
+ *
+ *   <GID>-cleanup      what the last completed install created (v1 reads
+ *                      it, and we read v1's).
+ *   <GID>-cleanup.new  written and fsync'd before an install changes
+ *                      anything: the previous records plus everything this
+ *                      install may create.  Replaced by the new
+ *                      <GID>-cleanup when the install completes.  Found at
+ *                      the start of an install, it means the previous one
+ *                      stopped half way (killed, power cut, failed), and it
+ *                      is then the list of what is ours.
+ *
+ * A line of <GID>-cleanup counts only if <GID>-install.json, written by
+ * the same install before it, planned to create that path: anything else
+ * (v1 wrote names holding line breaks, whose tail became a line of its own)
+ * is skipped with a warning.
+ */
+
+/* Add one record of the previous installs (unless already there). */
+static void
+old_add(struct plan *plan, const char *line, size_t llen)
+{
+	plan->old_list = xreallocarray(
+	    plan->old_list, plan->nold + 1, sizeof(*plan->old_list));
+	/* "semanage\0<path>" lines: kept with a \001 mark */
+	if (llen > 9 && memcmp(line, "semanage", 9) == 0) {
+		plan->old_list[plan->nold++] = xasprintf("\001%s", line + 9);
+		return;
+	}
+	if (strmap_get(&plan->old, line, NULL))
+		return;
+	plan->old_list[plan->nold++] = xstrdup(line);
+	strmap_put(&plan->old, line, 1);
+}
+
+/*
+ * The paths <GID>-install.json planned to create (copy destinations and
+ * directories), into allowed.  A missing or unreadable file leaves it
+ * empty, with a warning.
+ */
+static void
+load_planned(const char *json_path, struct strmap *allowed)
+{
+	struct err read_err = ERR_INIT;
+	const struct json *list;
+	struct json *doc = NULL;
+	char *text = NULL;
+	size_t len = 0, i;
+
+	if (fsutil_read_file(
+		json_path, INSTALL_MAX_JSON, &text, &len, &read_err) < 0 ||
+	    json_parse(text, len, json_path, &doc, &read_err) < 0) {
+		log_warn("%s; the previous install's records cannot be "
+			 "checked and none of them is removed",
+		    read_err.msg);
+		goto out;
+	}
+	list = json_get(doc, "instructions");
+	for (i = 0; i < json_array_size(list); i++) {
+		const struct json *in = json_array_get(list, i);
+		const char *type = json_get_string(in, "type"), *path = NULL;
+
+		if (type != NULL && strcmp(type, "copy") == 0)
+			path = json_get_string(in, "destination");
+		else if (type != NULL && strcmp(type, "mkdir") == 0)
+			path = json_get_string(in, "directory");
+		if (path != NULL)
+			strmap_put(allowed, path, 1);
+	}
+out:
+	json_free(doc);
+	free(text);
+}
+
+/*
+ * Read one records file (v1's parse rules, bug 29 fixed).  With allowed,
+ * path lines it does not hold are skipped with a warning.  A missing file
+ * is no record.
+ */
 static int
-load_old_cleanup(struct plan *plan, const char *path, struct err *err)
+read_records(struct plan *plan, const char *path, const struct strmap *allowed,
+    struct err *err)
 {
 	struct err read_err = ERR_INIT;
 	char *text = NULL, *line, *nl;
@@ -630,22 +737,186 @@ load_old_cleanup(struct plan *plan, const char *path, struct err *err)
 		size_t llen = (size_t)(nl - line);
 
 		*nl = '\0';
-		if (llen > 0) {
-			plan->old_list = xreallocarray(plan->old_list,
-			    plan->nold + 1, sizeof(*plan->old_list));
-			/* "semanage\0<path>" lines: kept with a \001 mark */
-			if (llen > 9 && memcmp(line, "semanage", 9) == 0) {
-				plan->old_list[plan->nold++] =
-				    xasprintf("\001%s", line + 9);
-			} else {
-				plan->old_list[plan->nold++] = xstrdup(line);
-				strmap_put(&plan->old, line, 1);
-			}
+		if (llen == 0 || (llen > 9 && memcmp(line, "semanage", 9) == 0))
+			; /* contexts are not paths to remove */
+		else if (line[0] != '/' || strchr(line, '\r') != NULL ||
+		    (allowed != NULL && !strmap_get(allowed, line, NULL))) {
+			log_warn("%s: not removing '%s': the install that "
+				 "wrote this file did not create it",
+			    path, line);
+			llen = 0;
 		}
+		if (llen > 0)
+			old_add(plan, line, llen);
 		line = nl + 1;
 	}
 	free(text);
 	return 0;
+}
+
+/* Load what the previous installs created (see "Records" above). */
+static int
+records_load(struct plan *plan, const char *cleanup_path,
+    const char *pending_path, const char *json_path, struct err *err)
+{
+	struct strmap allowed;
+	int ret;
+
+	if (access(pending_path, F_OK) == 0) {
+		log_warn("%s exists: the previous install of this group "
+			 "stopped half way; what it recorded is removed or "
+			 "replaced now",
+		    pending_path);
+		plan->recovering = 1;
+		return read_records(plan, pending_path, NULL, err);
+	}
+	if (access(cleanup_path, F_OK) < 0)
+		return 0;
+	memset(&allowed, 0, sizeof(allowed));
+	strmap_init(&allowed);
+	load_planned(json_path, &allowed);
+	ret = read_records(plan, cleanup_path, &allowed, err);
+	strmap_clear(&allowed);
+	return ret;
+}
+
+/* Write one record line (a \001 mark is written as "semanage\0"). */
+static int
+write_record(struct fsutil_atomic *out, const char *path, struct err *err)
+{
+	if (path[0] == '\001' &&
+	    (fsutil_atomic_write(out, "semanage", 9, err) < 0 ||
+		fsutil_atomic_write(out, path + 1, strlen(path + 1), err) < 0))
+		return -1;
+	if (path[0] != '\001' &&
+	    fsutil_atomic_write(out, path, strlen(path), err) < 0)
+		return -1;
+	return fsutil_atomic_write(out, "\n", 1, err);
+}
+
+/*
+ * Write a records file atomically (fsync'd, renamed into place): with
+ * pending, the previous records and all that this install may create;
+ * else what it created.
+ */
+static int
+records_write(
+    const struct plan *plan, const char *path, int pending, struct err *err)
+{
+	struct fsutil_atomic out;
+	size_t i;
+
+	if (fsutil_atomic_begin(&out, path, err) < 0)
+		return -1;
+	for (i = 0; pending && i < plan->nold; i++)
+		if (write_record(&out, plan->old_list[i], err) < 0)
+			goto abort;
+	for (i = 0; i < plan->n; i++) {
+		const struct instr *in = &plan->v[i];
+		int r = 0;
+
+		if ((in->type == INSTR_COPY && !in->preexisting) ||
+		    in->type == INSTR_MKDIR) {
+			if (!pending || !strmap_get(&plan->old, in->path, NULL))
+				r = write_record(&out, in->path, err);
+		} else if (in->type == INSTR_SEMANAGE && in->source != NULL) {
+			char *line = xasprintf("\001%s", in->source);
+
+			r = write_record(&out, line, err);
+			free(line);
+		}
+		if (r < 0)
+			goto abort;
+	}
+	return fsutil_atomic_commit(&out, 0644, err);
+abort:
+	fsutil_atomic_abort(&out);
+	return -1;
+}
+
+/* The install completed: its records replace the previous ones. */
+static int
+records_commit(const struct plan *plan, const char *cleanup_path,
+    const char *pending_path, const char *instr_dir, struct err *err)
+{
+	if (records_write(plan, cleanup_path, 0, err) < 0)
+		return -1;
+	if (unlink(pending_path) < 0 && errno != ENOENT)
+		return err_sys(err, "cannot remove %s", pending_path);
+	return fsutil_fsync_dir(instr_dir, err);
+}
+
+/* Whether name is a temporary file of a cdagent that is no longer running
+ * (this one's own, from before a reboot, included). */
+static int
+is_stale_temp(const char *name)
+{
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, INSTALL_TEMP_PREFIX, strlen(INSTALL_TEMP_PREFIX)) !=
+	    0)
+		return 0;
+	p = name + strlen(INSTALL_TEMP_PREFIX);
+	if (*p < '0' || *p > '9')
+		return 0;
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (errno != 0 || *end != '-' || end[1] < '0' || end[1] > '9' ||
+	    end[1 + strspn(end + 1, "0123456789")] != '\0' || pid <= 0)
+		return 0;
+	if (pid == (long)getpid())
+		return 1;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * After an install stopped half way: remove the temporary files it left
+ * beside the paths it recorded (never following a symbolic link).
+ */
+static void
+remove_stale_temps(const struct plan *plan)
+{
+	struct strmap seen;
+	size_t i;
+
+	memset(&seen, 0, sizeof(seen));
+	strmap_init(&seen);
+	for (i = 0; i < plan->nold; i++) {
+		const char *path = plan->old_list[i], *base = NULL;
+		char *dir = parent_of(path);
+		struct dirent *de;
+		DIR *d = NULL;
+		int fd = -1;
+
+		if (path[0] == '/' && !strmap_get(&seen, dir, NULL)) {
+			strmap_put(&seen, dir, 1);
+			fd = fsutil_open_parent_nofollow(path, &base);
+		}
+		if (fd >= 0 && (d = fdopendir(fd)) == NULL)
+			close(fd);
+		if (d == NULL) {
+			free(dir);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			struct stat st;
+
+			if (is_stale_temp(de->d_name) &&
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+				0 &&
+			    !S_ISDIR(st.st_mode) &&
+			    unlinkat(fd, de->d_name, 0) == 0)
+				log_info("removed %s/%s, left by a stopped "
+					 "install",
+				    strcmp(dir, "/") == 0 ? "" : dir,
+				    de->d_name);
+		}
+		closedir(d);
+		free(dir);
+	}
+	strmap_clear(&seen);
 }
 
 static struct json *
@@ -745,25 +1016,6 @@ out:
 	return ret;
 }
 
-/* Append one line to the cleanup file. */
-static int
-record(
-    int fd, const char *prefix, size_t plen, const char *path, struct err *err)
-{
-	size_t len = strlen(path);
-	char *line = xmalloc(plen + len + 1);
-	ssize_t n;
-
-	memcpy(line, prefix, plen);
-	memcpy(line + plen, path, len);
-	line[plen + len] = '\n';
-	n = write(fd, line, plen + len + 1);
-	free(line);
-	if (n != (ssize_t)(plen + len + 1))
-		return err_sys(err, "cannot write the cleanup file");
-	return 0;
-}
-
 /* Remove what the previous install created, newest first. */
 static int
 remove_old(struct plan *plan, struct err *err)
@@ -772,7 +1024,7 @@ remove_old(struct plan *plan, struct err *err)
 
 	for (i = plan->nold; i-- > 0;) {
 		const char *path = plan->old_list[i];
-		struct stat st;
+		int r;
 
 		if (path[0] == '\001') {
 			if (plan->selinux) {
@@ -787,62 +1039,174 @@ remove_old(struct plan *plan, struct err *err)
 		/* what this install replaces or reuses stays until then */
 		if (strmap_get(&plan->targets, path, NULL))
 			continue;
-		if (lstat(path, &st) < 0) {
-			if (errno == ENOENT || errno == ENOTDIR)
-				continue;
-			return err_sys(err, "cannot remove %s", path);
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (rmdir(path) < 0 && errno != ENOTEMPTY &&
-			    errno != EEXIST)
-				return err_sys(err, "cannot remove %s", path);
-		} else if (unlink(path) < 0 && errno != ENOENT) {
-			return err_sys(err, "cannot remove %s", path);
-		}
-		plan->stats.removed++;
+		r = fsutil_remove_nofollow(path, err);
+		if (r < 0)
+			return -1;
+		plan->stats.removed += (uint64_t)r;
 	}
 	return 0;
 }
 
-/* Copy a regular file's bytes from in_fd to out_fd. */
-static int
-copy_bytes(
-    struct plan *plan, int in_fd, int out_fd, const char *src, struct err *err)
+/* One file system the install writes to, and what it needs there. */
+struct fs_need {
+	dev_t dev;
+	char *dir; /* an existing directory on it, for statvfs and messages */
+	uint64_t bytes, inodes;		    /* what the install writes */
+	uint64_t freed_bytes, freed_inodes; /* what removing old files frees */
+};
+
+/* The file system entry of path's nearest existing ancestor (or itself). */
+static struct fs_need *
+fs_of(struct fs_need **fs, size_t *nfs, struct strmap *by_dir, const char *path)
 {
-	uint64_t *bytes = &plan->stats.bytes;
-	char *buf;
+	char *dir = parent_of(path);
+	struct stat st;
+	long v;
+	size_t i;
+
+	if (strmap_get(by_dir, dir, &v)) {
+		free(dir);
+		return &(*fs)[v];
+	}
+	while (stat(dir, &st) < 0 && strcmp(dir, "/") != 0) {
+		char *up = parent_of(dir);
+
+		free(dir);
+		dir = up;
+	}
+	for (i = 0; i < *nfs && (*fs)[i].dev != st.st_dev; i++)
+		;
+	if (i == *nfs) {
+		*fs = xreallocarray(*fs, *nfs + 1, sizeof(**fs));
+		memset(&(*fs)[i], 0, sizeof(**fs));
+		(*fs)[i].dev = st.st_dev;
+		(*fs)[i].dir = xstrdup(dir);
+		(*nfs)++;
+	}
+	strmap_put(by_dir, dir, (long)i);
+	free(dir);
+	return &(*fs)[i];
+}
+
+/*
+ * Install never starts what it cannot finish: before anything is removed,
+ * the bytes (as allocated: holes are free) and inodes the plan creates on
+ * each file system must fit in what is free there plus what removing the
+ * previous install's files gives back.
+ */
+static int
+check_space(struct plan *plan, struct err *err)
+{
+	struct fs_need *fs = NULL, *f;
+	struct strmap by_dir;
+	size_t nfs = 0, i;
+	struct statvfs sv;
+	struct stat st;
+	int ret = -1;
+
+	memset(&by_dir, 0, sizeof(by_dir));
+	strmap_init(&by_dir);
+	for (i = 0; i < plan->n; i++) {
+		const struct instr *in = &plan->v[i];
+
+		if (in->type != INSTR_COPY && in->type != INSTR_MKDIR)
+			continue;
+		f = fs_of(&fs, &nfs, &by_dir, in->path);
+		f->inodes++;
+		if (in->type == INSTR_MKDIR)
+			f->bytes += 4096;
+		else if (lstat(in->source, &st) == 0)
+			f->bytes += (uint64_t)st.st_blocks * 512;
+	}
+	for (i = 0; i < plan->nold; i++) {
+		const char *path = plan->old_list[i];
+
+		if (path[0] != '/' || strmap_get(&plan->targets, path, NULL) ||
+		    lstat(path, &st) < 0)
+			continue;
+		f = fs_of(&fs, &nfs, &by_dir, path);
+		if (f->dev != st.st_dev)
+			continue;
+		f->freed_inodes++;
+		f->freed_bytes += (uint64_t)st.st_blocks * 512;
+	}
+	for (i = 0; i < nfs; i++) {
+		uint64_t free_bytes, free_inodes;
+
+		f = &fs[i];
+		if (statvfs(f->dir, &sv) < 0)
+			continue; /* nothing to check against */
+		free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+		free_inodes = sv.f_files == 0 ? UINT64_MAX : sv.f_favail;
+		if (f->bytes > free_bytes + f->freed_bytes ||
+		    (f->inodes > f->freed_inodes &&
+			f->inodes - f->freed_inodes > free_inodes)) {
+			err_set(err, E_LIMIT,
+			    "not enough space for this revision on the file "
+			    "system of %s: it needs %llu bytes and %llu "
+			    "inodes there, and %llu bytes and %llu inodes "
+			    "are free (%llu bytes and %llu inodes more once "
+			    "the previous revision is removed); nothing was "
+			    "changed; free some space and deploy again",
+			    f->dir, (unsigned long long)f->bytes,
+			    (unsigned long long)f->inodes,
+			    (unsigned long long)free_bytes,
+			    (unsigned long long)(sv.f_files == 0 ? 0
+								 : free_inodes),
+			    (unsigned long long)f->freed_bytes,
+			    (unsigned long long)f->freed_inodes);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	for (i = 0; i < nfs; i++)
+		free(fs[i].dir);
+	free(fs);
+	strmap_clear(&by_dir);
+	return ret;
+}
+
+/* Copy len bytes at offset from in_fd to the same offset of out_fd. */
+static int
+copy_range(struct plan *plan, int in_fd, int out_fd, off_t offset, off_t len,
+    const char *src, struct err *err)
+{
+	off_t in_off = offset, out_off = offset, end = offset + len;
 	ssize_t n, w;
 
-	for (;;) {
-		n = copy_file_range(in_fd, NULL, out_fd, NULL, 1 << 30, 0);
+	while (plan->copy_buf == NULL && in_off < end) {
+		n = copy_file_range(in_fd, &in_off, out_fd, &out_off,
+		    (size_t)(end - in_off), 0);
 		if (n > 0) {
-			*bytes += (uint64_t)n;
+			plan->stats.bytes += (uint64_t)n;
 			continue;
 		}
 		if (n == 0)
-			return 0;
+			return 0; /* the file shrank under us */
 		if (errno == EINTR)
 			continue;
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
 		    errno != EOPNOTSUPP && errno != EBADF)
 			return err_sys(err, "cannot copy %s", src);
-		break;
-	}
-	if (plan->copy_buf == NULL)
 		plan->copy_buf = xmalloc(INSTALL_COPY_BUFFER);
-	buf = plan->copy_buf;
-	for (;;) {
+	}
+	while (in_off < end) {
+		size_t want = (size_t)(end - in_off) < INSTALL_COPY_BUFFER
+		    ? (size_t)(end - in_off)
+		    : INSTALL_COPY_BUFFER;
 		char *p;
 
-		n = read(in_fd, buf, INSTALL_COPY_BUFFER);
+		n = pread(in_fd, plan->copy_buf, want, in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return err_sys(err, "cannot read %s", src);
 		if (n == 0)
 			return 0;
-		for (p = buf; n > 0; p += w, n -= w) {
-			w = write(out_fd, p, (size_t)n);
+		in_off += n;
+		for (p = plan->copy_buf; n > 0; p += w, n -= w) {
+			w = pwrite(out_fd, p, (size_t)n, out_off);
 			if (w < 0 && errno == EINTR) {
 				w = 0;
 				continue;
@@ -850,18 +1214,60 @@ copy_bytes(
 			if (w < 0)
 				return err_sys(
 				    err, "cannot write a copy of %s", src);
-			*bytes += (uint64_t)w;
+			out_off += w;
+			plan->stats.bytes += (uint64_t)w;
 		}
 	}
+	return 0;
 }
 
-/* A temporary name beside dst for the atomic replace. */
+/*
+ * Copy a regular file's bytes from in_fd to out_fd, keeping its holes: only
+ * the data regions (SEEK_DATA/SEEK_HOLE) are copied, and the size is set at
+ * the end.
+ */
+static int
+copy_bytes(
+    struct plan *plan, int in_fd, int out_fd, const char *src, struct err *err)
+{
+	off_t pos = 0, data, hole;
+	struct stat st;
+
+	if (fstat(in_fd, &st) < 0)
+		return err_sys(err, "cannot read %s", src);
+	while (pos < st.st_size) {
+		data = lseek(in_fd, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole up to the end */
+		if (data < 0) {
+			data = pos; /* no hole support: all is data */
+			hole = st.st_size;
+		} else {
+			hole = lseek(in_fd, data, SEEK_HOLE);
+			if (hole < 0 || hole > st.st_size)
+				hole = st.st_size;
+		}
+		if (copy_range(
+			plan, in_fd, out_fd, data, hole - data, src, err) < 0)
+			return -1;
+		pos = hole;
+	}
+	if (ftruncate(out_fd, st.st_size) < 0)
+		return err_sys(err, "cannot write a copy of %s", src);
+	return 0;
+}
+
+/*
+ * A temporary name beside dst for the atomic replace: short, so that any
+ * name the file system accepts can be installed, and with the pid, so that
+ * a later install knows whether its writer still runs.
+ */
 static char *
-temp_name(const char *dst)
+temp_name(struct plan *plan, const char *dst)
 {
 	char *dir = parent_of(dst);
-	char *tmp = xasprintf("%s/.%s.cdagent-%ld",
-	    strcmp(dir, "/") == 0 ? "" : dir, base_of(dst), (long)getpid());
+	char *tmp = xasprintf("%s/" INSTALL_TEMP_PREFIX "%ld-%lu",
+	    strcmp(dir, "/") == 0 ? "" : dir, (long)getpid(), ++plan->ntemp);
 
 	free(dir);
 	return tmp;
@@ -876,7 +1282,7 @@ static int
 copy_atomic(
     struct plan *plan, const char *src, const char *dst, struct err *err)
 {
-	char *tmp = temp_name(dst);
+	char *tmp = temp_name(plan, dst);
 	int in_fd = -1, out_fd = -1, ret = -1;
 	struct timespec times[2];
 	struct stat st;
@@ -885,7 +1291,7 @@ copy_atomic(
 		err_sys(err, "cannot read %s", src);
 		goto out;
 	}
-	unlink(tmp); /* left by a crash of this same pid: never ours now */
+	unlink(tmp); /* left before a reboot by this same pid */
 	if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
@@ -954,9 +1360,10 @@ out:
 	return ret;
 }
 
+/* Set a context rule on path's real path; *target gets that path. */
 static int
-run_semanage(
-    const char *path, const struct appspec_context *ctx, struct err *err)
+run_semanage(const char *path, const struct appspec_context *ctx,
+    char **target_out, struct err *err)
 {
 	const char *argv[12];
 	char *target = realpath(path, NULL);
@@ -990,22 +1397,21 @@ run_semanage(
 	}
 	ret = 0;
 out:
-	free(target);
+	if (ret == 0)
+		*target_out = target;
+	else
+		free(target);
 	return ret;
 }
 
-/* Carry out one planned instruction, recording what it creates. */
+/* Carry out one planned instruction (semanage keeps the path it set). */
 static int
-execute(
-    struct plan *plan, const struct instr *in, int cleanup_fd, struct err *err)
+execute(struct plan *plan, struct instr *in, struct err *err)
 {
 	struct stat st;
 
 	switch (in->type) {
 	case INSTR_COPY:
-		if (!in->preexisting &&
-		    record(cleanup_fd, "", 0, in->path, err) < 0)
-			return -1;
 		return copy_atomic(plan, in->source, in->path, err);
 	case INSTR_MKDIR:
 		if (mkdir(in->path, INSTALL_DIR_MODE) < 0) {
@@ -1017,7 +1423,7 @@ execute(
 			chmod(in->path, INSTALL_DIR_MODE);
 		}
 		plan->stats.dirs++;
-		return record(cleanup_fd, "", 0, in->path, err);
+		return 0;
 	case INSTR_CHMOD:
 		if (lstat(in->path, &st) == 0 && S_ISLNK(st.st_mode)) {
 			log_warn(
@@ -1046,9 +1452,8 @@ execute(
 			    in->perm->context.type, in->path);
 			return 0;
 		}
-		if (run_semanage(in->path, &in->perm->context, err) < 0)
-			return -1;
-		return record(cleanup_fd, "semanage\0", 9, in->path, err);
+		return run_semanage(
+		    in->path, &in->perm->context, &in->source, err);
 	case INSTR_CHOWN:
 		if (fchownat(AT_FDCWD, in->path, in->uid, in->gid,
 			AT_SYMLINK_NOFOLLOW) < 0)
@@ -1059,35 +1464,15 @@ execute(
 	return err_set(err, E_INTERNAL, "unknown install instruction");
 }
 
-/*
- * After a failure at instruction done: the previous install's files that
- * were left for this one to replace, and were not replaced yet, stay
- * recorded so the next install still removes them.
- */
-static void
-keep_unreplaced(struct plan *plan, size_t done, int cleanup_fd)
-{
-	struct err ignored = ERR_INIT;
-	size_t i;
-	long v;
-
-	for (i = 0; i < plan->nold; i++) {
-		const char *path = plan->old_list[i];
-
-		if (path[0] != '\001' && strmap_get(&plan->targets, path, &v) &&
-		    TARGET_INDEX(v) >= done)
-			record(cleanup_fd, "", 0, path, &ignored);
-	}
-}
-
 int
 install_run(const struct install_opts *opts, struct install_stats *stats,
     struct err *err)
 {
 	struct plan plan;
 	const struct appspec *spec = opts->appspec;
-	char *instr_dir = NULL, *cleanup_path = NULL;
-	int cleanup_fd = -1, ret = -1;
+	char *instr_dir = NULL, *cleanup_path = NULL, *pending_path = NULL;
+	char *json_path = NULL;
+	int ret = -1;
 	size_t i = 0;
 
 	memset(&plan, 0, sizeof(plan));
@@ -1104,8 +1489,14 @@ install_run(const struct install_opts *opts, struct install_stats *stats,
 		goto out;
 	cleanup_path = state_instruction_path(
 	    opts->root_dir, opts->group_id, STATE_CLEANUP);
-	if (load_old_cleanup(&plan, cleanup_path, err) < 0)
+	pending_path = state_instruction_path(
+	    opts->root_dir, opts->group_id, STATE_CLEANUP_PENDING);
+	json_path = state_instruction_path(
+	    opts->root_dir, opts->group_id, STATE_INSTALL_JSON);
+	if (records_load(&plan, cleanup_path, pending_path, json_path, err) < 0)
 		goto out;
+	if (plan.recovering) /* before planning: they are not content */
+		remove_stale_temps(&plan);
 
 	/* 1. plan and check everything; nothing on the host changes yet */
 	for (i = 0; i < spec->nfiles; i++)
@@ -1114,46 +1505,46 @@ install_run(const struct install_opts *opts, struct install_stats *stats,
 	for (i = 0; i < spec->npermissions; i++)
 		if (plan_permission(&plan, &spec->permissions[i], err) < 0)
 			goto out;
-	if (write_install_json(&plan, err) < 0)
+	if (check_space(&plan, err) < 0)
 		goto out;
 
-	/* 2. remove what the previous install created and this one does not
+	/* 2. record all this install may create before creating any of it,
+	 * then describe it (install.json must match the records it checks) */
+	if (records_write(&plan, pending_path, 1, err) < 0 ||
+	    fsutil_fsync_dir(instr_dir, err) < 0 ||
+	    write_install_json(&plan, err) < 0)
+		goto out;
+
+	/* 3. remove what the previous install created and this one does not
 	 * replace */
 	if (remove_old(&plan, err) < 0)
 		goto out;
 
-	/* 3. carry out the plan, recording what it creates */
-	cleanup_fd = open(cleanup_path,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (cleanup_fd < 0) {
-		err_sys(err, "cannot write %s", cleanup_path);
-		goto out;
-	}
+	/* 4. carry out the plan */
 	for (i = 0; i < plan.n; i++) {
-		if (execute(&plan, &plan.v[i], cleanup_fd, err) < 0)
+		if (execute(&plan, &plan.v[i], err) < 0)
 			goto out;
 		if (opts->progress != NULL && plan.v[i].type == INSTR_COPY &&
 		    (plan.stats.files % 256 == 0))
 			opts->progress(plan.stats.files, plan.stats.bytes,
 			    opts->progress_arg);
 	}
-	if (fdatasync(cleanup_fd) < 0) {
-		err_sys(err, "cannot write %s", cleanup_path);
+
+	/* 5. what it created replaces the previous records */
+	if (records_commit(&plan, cleanup_path, pending_path, instr_dir, err) <
+	    0)
 		goto out;
-	}
 	if (opts->progress != NULL)
 		opts->progress(
 		    plan.stats.files, plan.stats.bytes, opts->progress_arg);
 	ret = 0;
 out:
-	if (ret < 0 && cleanup_fd >= 0)
-		keep_unreplaced(&plan, i, cleanup_fd);
-	if (cleanup_fd >= 0)
-		close(cleanup_fd);
 	if (stats != NULL)
 		*stats = plan.stats;
 	plan_clear(&plan);
 	free(instr_dir);
 	free(cleanup_path);
+	free(pending_path);
+	free(json_path);
 	return ret;
 }

@@ -23,6 +23,8 @@
 #define STATE_MOST_RECENT "_most_recent_install"
 #define STATE_CLEANUP "-cleanup"
 #define STATE_INSTALL_JSON "-install.json"
+/* The records of an install under way (install.c): see install.c. */
+#define STATE_CLEANUP_PENDING "-cleanup.new"
 /* In DROOT: when the deployment began (ns since the epoch), for retention. */
 #define STATE_CREATED_MARKER ".cdagent-created"
 

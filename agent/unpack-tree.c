@@ -81,6 +81,31 @@ reject(
 }
 
 /*
+ * Refuse a name holding a line break: installed, it would reach the
+ * one-path-per-line cleanup file, where the text after the break becomes a
+ * path the next deployment removes.  The name is shown with \n and \r.
+ */
+static int
+reject_line_break(struct err *err, const char *name)
+{
+	char shown[UNPACK_MAX_NAME + 1];
+	size_t i = 0;
+
+	for (; *name != '\0' && i + 3 < sizeof(shown); name++) {
+		if (*name == '\n' || *name == '\r') {
+			shown[i++] = '\\';
+			shown[i++] = *name == '\n' ? 'n' : 'r';
+		} else {
+			shown[i++] = *name;
+		}
+	}
+	shown[i] = '\0';
+	return reject(err, E_UNSAFE, shown,
+	    "its name holds a line break (shown as \\n or \\r), which no "
+	    "deployed path may; rename it");
+}
+
+/*
  * Normalise an entry name into out ("a/b/c": no empty or "." components) and
  * count its components; NULL, or why the name is refused.
  */
@@ -670,6 +695,8 @@ unpack_tree_add(struct unpack_tree *tree, const struct unpack_entry *entry,
 		    "the bundle has more than %llu entries, the limit",
 		    (unsigned long long)tree->max_entries);
 	tree->entries++;
+	if (strpbrk(entry->name, "\n\r") != NULL)
+		return reject_line_break(err, entry->name);
 	why = normalise(entry->name, tree->name, &ncomp);
 	if (why != NULL)
 		return reject(err, E_UNSAFE, entry->name, "its name %s", why);

@@ -414,6 +414,10 @@ def gen_hostile(outdir, outside, small):
     tar("symlink-then-dir.tar", lambda t: (
         t.dir("sub/"), t.symlink("s", "sub"), t.dir("s/")))
     tar("dot-as-file.tar", lambda t: t.file(".", "what\n"))
+    # a line break would split a cleanup line in two (issue 13)
+    tar("newline-dir.tar", lambda t: (
+        t.dir("app\n/etc/"), t.file("app\n/etc/x", "x\n")))
+    tar("cr-file.tar", lambda t: t.file("a\rb", "x\n"))
 
     # a tgz cut in the middle of big.bin's data
     t = Tar()
@@ -433,6 +437,8 @@ def gen_hostile(outdir, outside, small):
         z.dir("sub/"), z.symlink("zl", "sub"), z.file("zl/evil", "evil\n")))
     zipf("zip-socket.zip", lambda z: z.special("sock", stat.S_IFSOCK))
     zipf("zip-chardev.zip", lambda z: z.special("null", stat.S_IFCHR))
+    zipf("zip-newline-dir.zip", lambda z: (
+        z.dir("app\n/etc/"), z.file("app\n/etc/x", "x\n")))
 
     good = bytearray(good_zip().bytes())
     # flip bytes inside scripts/start.sh's compressed data
@@ -450,6 +456,10 @@ def gen_hostile(outdir, outside, small):
     with open(os.path.join(d, "sub/ok.txt"), "w") as f:
         f.write("ok\n")
     os.symlink("../../..", os.path.join(d, "sub/escape"))
+    d = os.path.join(outdir, "hostile-dir-newline")
+    os.makedirs(os.path.join(d, "app\n", "etc"))
+    with open(os.path.join(d, "app\n", "etc", "x"), "w") as f:
+        f.write("x\n")
     d = os.path.join(outdir, "hostile-dir-fifo")
     os.makedirs(d)
     os.mkfifo(os.path.join(d, "pipe"))

@@ -720,6 +720,29 @@ files__missing_destination__names_source(void **state)
 }
 
 static void
+files__relative_destination__error_names_line(void **state)
+{
+	parse_fails(HDR
+	    "files:\n  - source: a\n    destination: relative/dir\n",
+	    "appspec.yml:5:18: files[0].destination: 'relative/dir' is "
+	    "relative; destinations must be absolute",
+	    "give an absolute path");
+	parse_fails(HDR "files:\n  - source: a\n    destination: ~/x\n",
+	    "appspec.yml:5:18: files[0].destination: '~/x' is relative");
+}
+
+static void
+files__destination_with_line_break__rejected(void **state)
+{
+	parse_fails(HDR "files:\n  - source: a\n"
+			"    destination: \"/opt/app\\n/etc\"\n",
+	    "appspec.yml:5:18: files[0].destination: holds a line break");
+	parse_fails(HDR "files:\n  - source: a\n"
+			"    destination: \"/opt/app\\r\"\n",
+	    "files[0].destination: holds a line break");
+}
+
+static void
 files__missing_source__rejected(void **state)
 {
 	parse_fails(HDR "files:\n  - destination: /opt\n",
@@ -1690,6 +1713,8 @@ main(void)
 		T(is_standard_hook__nine_names),
 		T(files__parsed_in_order),
 		T(files__missing_destination__names_source),
+		T(files__relative_destination__error_names_line),
+		T(files__destination_with_line_break__rejected),
 		T(files__missing_source__rejected),
 		T(files__wrong_kinds__rejected),
 		T(permissions__missing_object__rejected),

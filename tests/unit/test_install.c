@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -17,6 +19,7 @@
 #include <acl/libacl.h>
 #include <sys/acl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -480,10 +483,19 @@ bug29__cleanup_names_with_spaces_and_torn_line(void **state)
 	char *dir = xasprintf("%s/deployment-instructions", f->root);
 	struct err err = ERR_INIT;
 
+	char *json = xasprintf("{\"instructions\":["
+			       "{\"type\":\"copy\",\"source\":\"s\","
+			       "\"destination\":\"%s\"},"
+			       "{\"type\":\"copy\",\"source\":\"t\","
+			       "\"destination\":\"%s\"}]}",
+	    keep, torn);
+
 	put(f->dest, " spaced ", "s", 0644);
 	put(f->dest, "torn", "t", 0644);
 	assert_int_equal(fsutil_mkdir_p(dir, 0755, &err), 0);
 	free(tu_write(dir, "dg-1-cleanup", cleanup_text));
+	free(tu_write(dir, "dg-1-install.json", json));
+	free(json);
 	put(f->archive, "src1", "x", 0644);
 	install_ok(f, one_file, APPSPEC_FEB_DISALLOW);
 	assert_false(exists_rel(f->dest, " spaced "));
@@ -821,6 +833,307 @@ selinux_context__without_selinux__warns_and_succeeds(void **state)
 	free(json);
 }
 
+/* --- issue 13: records that survive anything ---------------------------- */
+
+/* The instruction directory's file name for suffix. */
+static char *
+instr_path(struct fx *f, const char *suffix)
+{
+	return state_instruction_path(f->root, "dg-1", suffix);
+}
+
+/* Entries below dir, recursively (the directory itself not counted). */
+static int
+count_entries(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char *child;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		n++;
+		child = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			n += count_entries(child);
+		free(child);
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+cleanup__line_not_planned_by_its_install__skipped_and_kept(void **state)
+{
+	struct fx *f = *state;
+	char *dir = xasprintf("%s/deployment-instructions", f->root);
+	char *ours = xasprintf("%s/dst1/old", f->dest);
+	char *victim = xasprintf("%s/victim", f->top);
+	char *cleanup = xasprintf("%s\n%s\n", ours, victim);
+	char *json = xasprintf("{\"instructions\":[{\"type\":\"copy\","
+			       "\"source\":\"/x\",\"destination\":\"%s\"}]}",
+	    ours);
+	struct err err = ERR_INIT;
+
+	/* what v1 wrote for a directory named "dst1/old\n<victim>" */
+	put(f->dest, "dst1/old", "o", 0644);
+	put(f->top, "victim", "v", 0644);
+	assert_int_equal(fsutil_mkdir_p(dir, 0755, &err), 0);
+	free(tu_write(dir, "dg-1-cleanup", cleanup));
+	free(tu_write(dir, "dg-1-install.json", json));
+	put(f->archive, "src1", "x", 0644);
+	install_ok(f, one_file, APPSPEC_FEB_DISALLOW);
+	assert_false(tu_exists(ours));
+	assert_true(tu_exists(victim));
+	free(dir);
+	free(ours);
+	free(victim);
+	free(cleanup);
+	free(json);
+}
+
+static void
+remove__through_a_symlinked_directory__never_follows(void **state)
+{
+	struct fx *f = *state;
+	char *site = xasprintf("%s/site", f->dest);
+	char *other = xasprintf("%s/other", f->top);
+	char *other_file = xasprintf("%s/other/a", f->top);
+
+	put(f->archive, "app/a", "a", 0644);
+	install_ok(f,
+	    "version: 0.0\nos: linux\nfiles:\n  - source: app\n"
+	    "    destination: DEST/site\n",
+	    APPSPEC_FEB_DISALLOW);
+	/* someone swaps the installed directory for a link elsewhere */
+	put(f->top, "other/a", "not ours", 0644);
+	tu_rmdir(xstrdup(site));
+	assert_int_equal(symlink(other, site), 0);
+	put(f->archive, "src1", "x", 0644);
+	install_ok(f, one_file, APPSPEC_FEB_DISALLOW);
+	assert_true(tu_exists(other_file));
+	free(site);
+	free(other);
+	free(other_file);
+}
+
+static void
+install__destination_with_line_break__refused_nothing_changed(void **state)
+{
+	struct fx *f = *state;
+	struct appspec spec;
+	struct appspec_file file;
+	struct err err = ERR_INIT;
+	struct install_opts opts = { .root_dir = f->root,
+		.group_id = "dg-1",
+		.archive_dir = f->archive,
+		.appspec = &spec,
+		.deployment_feb = APPSPEC_FEB_DISALLOW };
+	char *dest = xasprintf("%s/app\n%s/victim", f->dest, f->top);
+	char src1[] = "src1", name[] = "appspec.yml";
+
+	/* an appspec built by hand: the parser already refuses this */
+	put(f->archive, "src1", "x", 0644);
+	memset(&spec, 0, sizeof(spec));
+	memset(&file, 0, sizeof(file));
+	file.source = src1;
+	file.destination = dest;
+	file.line = 4;
+	spec.path = name;
+	spec.files = &file;
+	spec.nfiles = 1;
+	assert_int_equal(install_run(&opts, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "line breaks"));
+	assert_int_equal(count_entries(f->dest), 0);
+	free(dest);
+}
+
+static void
+name_of_255_bytes__installs_and_is_removed(void **state)
+{
+	struct fx *f = *state;
+	char name[256];
+	char *path;
+
+	memset(name, 'n', 255);
+	name[255] = '\0';
+	free(tu_write(f->archive, name, "long"));
+	install_ok(f,
+	    "version: 0.0\nos: linux\nfiles:\n  - source: /\n"
+	    "    destination: DEST/site\n",
+	    APPSPEC_FEB_DISALLOW);
+	path = xasprintf("%s/site/%s", f->dest, name);
+	assert_true(tu_exists(path));
+	/* a second install of it replaces it through a temporary name */
+	install_ok(f,
+	    "version: 0.0\nos: linux\nfiles:\n  - source: /\n"
+	    "    destination: DEST/site\n",
+	    APPSPEC_FEB_DISALLOW);
+	assert_true(tu_exists(path));
+	free(path);
+}
+
+static void
+sparse_file__holes_kept(void **state)
+{
+	struct fx *f = *state;
+	char *src = xasprintf("%s/sparse.bin", f->archive);
+	char *dst = xasprintf("%s/dst1/sparse.bin", f->dest);
+	struct stat st;
+	int fd;
+
+	fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "head", 4, 0), 4);
+	assert_int_equal(pwrite(fd, "tail", 4, 1LL << 30), 4);
+	close(fd);
+	assert_int_equal(stat(src, &st), 0);
+	if ((uint64_t)st.st_blocks * 512 > (1 << 20)) {
+		free(src);
+		free(dst);
+		skip(); /* this file system has no holes */
+	}
+	install_ok(f,
+	    "version: 0.0\nos: linux\nfiles:\n  - source: sparse.bin\n"
+	    "    destination: DEST/dst1\n",
+	    APPSPEC_FEB_DISALLOW);
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_size, (1LL << 30) + 4);
+	assert_true((uint64_t)st.st_blocks * 512 < (1 << 20));
+	free(src);
+	free(dst);
+}
+
+#define NFILES 300
+
+static void
+kill_at_progress(uint64_t files, uint64_t bytes, void *arg)
+{
+	(void)files;
+	(void)bytes;
+	(void)arg;
+	raise(SIGKILL);
+}
+
+/* Put revision "tag" (NFILES files named f<i>, content tag) in the archive. */
+static void
+make_revision(struct fx *f, const char *tag)
+{
+	struct err err = ERR_INIT;
+	char rel[64], *dir;
+	int i;
+
+	tu_rmdir(xstrdup(f->archive));
+	dir = xasprintf("%s/app/odd", f->archive);
+	assert_int_equal(fsutil_mkdir_p(dir, 0755, &err), 0);
+	free(dir);
+	dir = xasprintf("%s/app/even", f->archive);
+	assert_int_equal(fsutil_mkdir_p(dir, 0755, &err), 0);
+	free(dir);
+	for (i = 0; i < NFILES; i++) {
+		snprintf(rel, sizeof(rel), "app/%s/f%03d",
+		    i % 2 ? "odd" : "even", i);
+		free(tu_write(f->archive, rel, tag)); /* no fsync: fast */
+	}
+	snprintf(rel, sizeof(rel), "app/only-%s", tag);
+	free(tu_write(f->archive, rel, tag));
+}
+
+static const char whole_app[] = "version: 0.0\nos: linux\nfiles:\n"
+				"  - source: app\n"
+				"    destination: DEST/site\n";
+
+/* The destination holds exactly revision tag, and the records say so. */
+static void
+assert_exactly(struct fx *f, const char *tag)
+{
+	char *site = xasprintf("%s/site", f->dest);
+	char *only = xasprintf("%s/site/only-%s", f->dest, tag);
+	char *pending = instr_path(f, STATE_CLEANUP_PENDING);
+	char *cleanup = instruction(f, STATE_CLEANUP);
+	char rel[64], *text;
+	size_t lines = 0;
+	const char *p;
+	int i;
+
+	/* NFILES files, two directories, only-<tag>: nothing else */
+	assert_int_equal(count_entries(site), NFILES + 3);
+	assert_true(tu_exists(only));
+	for (i = 0; i < NFILES; i += 37) {
+		snprintf(rel, sizeof(rel), "site/%s/f%03d",
+		    i % 2 ? "odd" : "even", i);
+		text = read_rel(f->dest, rel);
+		assert_string_equal(text, tag);
+		free(text);
+	}
+	assert_false(tu_exists(pending));
+	/* the site directory and everything below it */
+	for (p = cleanup; *p != '\0'; p++)
+		lines += *p == '\n';
+	if (lines != NFILES + 4)
+		print_message("%s\n", cleanup);
+	assert_int_equal(lines, NFILES + 4);
+	free(site);
+	free(only);
+	free(pending);
+	free(cleanup);
+}
+
+static void
+crash__sigkill_mid_install__either_revision_redeploys_exactly(void **state)
+{
+	struct fx *f = *state;
+	const char *again[] = { "B", "A" };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct install_opts opts = { .root_dir = f->root,
+			.group_id = "dg-1",
+			.archive_dir = f->archive,
+			.deployment_feb = APPSPEC_FEB_DISALLOW,
+			.progress = kill_at_progress };
+		struct appspec *spec;
+		struct err err = ERR_INIT;
+		char *temp;
+		int status;
+		pid_t pid;
+
+		make_revision(f, "A");
+		install_ok(f, whole_app, APPSPEC_FEB_DISALLOW);
+		assert_exactly(f, "A");
+		make_revision(f, "B");
+		spec = spec_for(f, whole_app);
+		opts.appspec = spec;
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			install_run(&opts, NULL, &err);
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		appspec_free(spec);
+		/* half A, half B, and a temporary file of the dead writer */
+		temp = xasprintf("site/odd/.cdagent-%ld-9", (long)pid);
+		put(f->dest, temp, "torn", 0600);
+		free(temp);
+		make_revision(f, again[k]);
+		install_ok(f, whole_app, APPSPEC_FEB_DISALLOW);
+		assert_exactly(f, again[k]);
+		tu_rmdir(xasprintf("%s/site", f->dest));
+		temp = instr_path(f, STATE_CLEANUP);
+		unlink(temp);
+		free(temp);
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -851,6 +1164,12 @@ main(void)
 		T(permissions__acl_applied),
 		T(acl_text__v1_pinned_full_acl),
 		T(selinux_context__without_selinux__warns_and_succeeds),
+		T(cleanup__line_not_planned_by_its_install__skipped_and_kept),
+		T(remove__through_a_symlinked_directory__never_follows),
+		T(install__destination_with_line_break__refused_nothing_changed),
+		T(name_of_255_bytes__installs_and_is_removed),
+		T(sparse_file__holes_kept),
+		T(crash__sigkill_mid_install__either_revision_redeploys_exactly),
 	};
 
 	return cmocka_run_group_tests_name("install", tests, NULL, NULL);
