@@ -1482,7 +1482,8 @@ install_run(const struct install_opts *opts, struct install_stats *stats,
 	    ? spec->file_exists_behavior
 	    : opts->deployment_feb;
 	plan.selinux = selinux_enabled();
-	if (state_check_id(opts->group_id, "deployment group id", err) < 0)
+	if (state_check_group_id(opts->group_id, "deployment group id", err) <
+	    0)
 		goto out;
 	instr_dir = xasprintf("%s/%s", opts->root_dir, STATE_INSTRUCTIONS_DIR);
 	if (fsutil_mkdir_p(instr_dir, 0755, err) < 0)

@@ -438,7 +438,7 @@ build_spec(const struct local_args *a, struct exec_spec *spec)
 					"Must be one of DISALLOW, OVERWRITE, "
 					"RETAIN",
 		    a->feb);
-	if (state_check_id(a->group, "deployment group", &err) < 0)
+	if (state_check_group_id(a->group, "deployment group", &err) < 0)
 		return validation_error("%s", err.msg);
 	if (a->appspec != NULL &&
 	    (a->appspec[0] == '\0' || strchr(a->appspec, '/') != NULL ||

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,42 @@ state_check_id(const char *id, const char *what, struct err *err)
 	return 0;
 }
 
+int
+state_check_group_id(const char *gid, const char *what, struct err *err)
+{
+	static const char *const reserved[] = { STATE_INSTRUCTIONS_DIR,
+		STATE_DEPLOYMENT_LOGS_DIR, "ongoing-deployment" };
+	size_t i, len;
+
+	if (state_check_id(gid, what, err) < 0)
+		return -1;
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(gid, reserved[i]) == 0)
+			return err_set(err, E_INVALID,
+			    "the %s '%s' is the name of the agent's own "
+			    "directory in the deployment root; choose "
+			    "another name",
+			    what, gid);
+	if (gid[0] == '.')
+		return err_set(err, E_INVALID,
+		    "the %s '%s' starts with '.', which names the agent's own "
+		    "files in the deployment root; choose a name that does "
+		    "not",
+		    what, gid);
+	len = strlen(gid);
+	if (len > STATE_GROUP_ID_MAX)
+		return err_set(err, E_INVALID,
+		    "the %s is %zu bytes long; at most %d bytes fit in the "
+		    "file names of deployment-instructions/ (%d bytes at "
+		    "most); choose a shorter name",
+		    what, len, STATE_GROUP_ID_MAX, NAME_MAX);
+	return 0;
+}
+
 char *
 state_droot(const char *root, const char *gid, const char *did, struct err *err)
 {
-	if (state_check_id(gid, "deployment group id", err) < 0 ||
+	if (state_check_group_id(gid, "deployment group id", err) < 0 ||
 	    state_check_id(did, "deployment id", err) < 0)
 		return NULL;
 	return xasprintf("%s/%s/%s", root, gid, did);

@@ -35,6 +35,20 @@
  */
 int state_check_id(const char *id, const char *what, struct err *err);
 
+/*
+ * The longest group id: its instruction files (and their temporary names,
+ * ".<GID>_last_successful_install.tmp.XXXXXX") must fit in NAME_MAX.
+ */
+#define STATE_GROUP_ID_MAX (255 - 36)
+
+/*
+ * state_check_id(), and the group id must not name the agent's own entries
+ * of the deployment root (deployment-instructions, deployment-logs,
+ * ongoing-deployment, anything starting with '.') and must be at most
+ * STATE_GROUP_ID_MAX bytes (E_INVALID, naming the limit).
+ */
+int state_check_group_id(const char *gid, const char *what, struct err *err);
+
 /* ROOT/GID/DID; NULL with err set if an id is unsafe.  Free with free(). */
 char *state_droot(
     const char *root, const char *gid, const char *did, struct err *err);

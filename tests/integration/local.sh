@@ -74,6 +74,11 @@ validation "ApplicationStart before Install" "The only events that can be specif
 validation "empty event" "comma-separated" -l "$T_TMP/app" -e BeforeInstall,,ApplicationStart
 validation "bad event name" "not a valid lifecycle event name" -l "$T_TMP/app" -e 'rm -rf'
 validation "unsafe group" "deployment group" -l "$T_TMP/app" -g ../escape
+# issue 13: group names that collide with the agent's own entries, or too long
+validation "group named like the instructions" "agent's own directory" -l "$T_TMP/app" -g deployment-instructions
+validation "group named like the logs" "agent's own directory" -l "$T_TMP/app" -g deployment-logs
+validation "group starting with a dot" "starts with '\.'" -l "$T_TMP/app" -g .cdagent-locks
+validation "group name too long" "at most 219 bytes" -l "$T_TMP/app" -g "$(printf '%0220d' 0)"
 validation "s3 without key" "not in the expected format of 's3://bucket/key'" -l s3://bucket -t zip
 validation "unknown https host" "cannot be determined to be S3, Github, or a local file" -l https://example.com/x.zip -t zip
 validation "bad github URL" "github location .* not in the expected format" -l https://github.com/onlyowner -t zip

@@ -242,6 +242,34 @@ prune__symlinked_revision_not_followed(void **state)
 	free(link);
 }
 
+static void
+group_id__reserved_or_too_long__usage_error_names_limit(void **state)
+{
+	static const char *const bad[] = { "deployment-instructions",
+		"deployment-logs", "ongoing-deployment", ".cdagent-locks",
+		".hidden" };
+	struct err err = ERR_INIT;
+	char name[STATE_GROUP_ID_MAX + 2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&err);
+		assert_int_equal(
+		    state_check_group_id(bad[i], "group", &err), -1);
+		assert_int_equal(err.code, E_INVALID);
+		assert_non_null(strstr(err.msg, bad[i]));
+	}
+	memset(name, 'g', STATE_GROUP_ID_MAX);
+	name[STATE_GROUP_ID_MAX] = '\0';
+	err_clear(&err);
+	assert_int_equal(state_check_group_id(name, "group", &err), 0);
+	name[STATE_GROUP_ID_MAX] = 'g';
+	name[STATE_GROUP_ID_MAX + 1] = '\0';
+	assert_int_equal(state_check_group_id(name, "group", &err), -1);
+	assert_non_null(strstr(err.msg, "at most 219 bytes"));
+}
+
 #define T(name)                                                                \
 	cmocka_unit_test_setup_teardown(                                       \
 	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
@@ -252,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(paths__match_v1_layout),
 		T(droot__unsafe_ids__refused),
+		T(group_id__reserved_or_too_long__usage_error_names_limit),
 		T(last_successful__roundtrip_without_newline),
 		T(prune__within_limit__keeps_all),
 		T(prune__over_limit__deletes_oldest_keeps_current),
