@@ -18,6 +18,7 @@
 #include <string.h>
 #include <acl/libacl.h>
 #include <sys/acl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,7 +59,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
+	char *small = xasprintf("%s/small", f->dest);
 
+	umount2(small, MNT_DETACH); /* full_disk__...: mounted there */
+	free(small);
 	tu_rmdir(f->top);
 	free(f->archive);
 	free(f->root);
@@ -1134,6 +1138,78 @@ crash__sigkill_mid_install__either_revision_redeploys_exactly(void **state)
 	}
 }
 
+/* A file of size bytes of non-zero data (no holes) in the archive. */
+static void
+put_bytes(struct fx *f, const char *rel, size_t size)
+{
+	char *text = xmalloc(size + 1);
+	char *dir = xasprintf("%s/%s", f->archive, rel);
+	struct err err = ERR_INIT;
+
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(fsutil_mkdir_p(dir, 0755, &err), 0);
+	memset(text, 'd', size);
+	text[size] = '\0';
+	free(tu_write(f->archive, rel, text));
+	free(text);
+	free(dir);
+}
+
+static void
+full_disk__refused_before_anything_is_removed(void **state)
+{
+	struct fx *f = *state;
+	char *small = xasprintf("%s/small", f->dest);
+	char *kept = xasprintf("%s/small/app/a", f->dest);
+	struct appspec *spec;
+	struct err err = ERR_INIT;
+	const char *yaml = "version: 0.0\nos: linux\nfiles:\n"
+			   "  - source: app\n    destination: DEST/small/app\n";
+	char rel[32];
+	int i;
+
+	assert_int_equal(mkdir(small, 0755), 0);
+	if (mount("tmpfs", small, "tmpfs", 0, "size=1m,nr_inodes=64") < 0) {
+		free(small);
+		free(kept);
+		skip(); /* not root, or no tmpfs */
+	}
+	put_bytes(f, "app/a", 300 * 1024);
+	install_ok(f, yaml, APPSPEC_FEB_DISALLOW);
+
+	/* 1.2 MB on a 1 MB disk, even once a (300 KB) is removed */
+	tu_rmdir(xstrdup(f->archive));
+	put_bytes(f, "app/b", 600 * 1024);
+	put_bytes(f, "app/c", 600 * 1024);
+	spec = spec_for(f, yaml);
+	assert_int_equal(
+	    run_install(f, spec, APPSPEC_FEB_DISALLOW, NULL, &err), -1);
+	appspec_free(spec);
+	print_message("# %s\n", err.msg);
+	assert_int_equal(err.code, E_LIMIT);
+	assert_non_null(strstr(err.msg, "not enough space"));
+	assert_non_null(strstr(err.msg, small));
+	assert_true(tu_exists(kept));
+
+	/* 100 inodes on a disk that has 64 */
+	tu_rmdir(xstrdup(f->archive));
+	for (i = 0; i < 100; i++) {
+		snprintf(rel, sizeof(rel), "app/f%d", i);
+		put_bytes(f, rel, 1);
+	}
+	spec = spec_for(f, yaml);
+	err_clear(&err);
+	assert_int_equal(
+	    run_install(f, spec, APPSPEC_FEB_DISALLOW, NULL, &err), -1);
+	appspec_free(spec);
+	print_message("# %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "inodes"));
+	assert_true(tu_exists(kept));
+	assert_int_equal(umount2(small, MNT_DETACH), 0);
+	free(small);
+	free(kept);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1169,6 +1245,7 @@ main(void)
 		T(install__destination_with_line_break__refused_nothing_changed),
 		T(name_of_255_bytes__installs_and_is_removed),
 		T(sparse_file__holes_kept),
+		T(full_disk__refused_before_anything_is_removed),
 		T(crash__sigkill_mid_install__either_revision_redeploys_exactly),
 	};
 
