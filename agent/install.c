@@ -681,10 +681,10 @@ static void
 load_planned(const char *json_path, struct strmap *allowed)
 {
 	struct err read_err = ERR_INIT;
-	const struct json *list;
+	const struct json *list, *in;
 	struct json *doc = NULL;
 	char *text = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 
 	if (fsutil_read_file(
 		json_path, INSTALL_MAX_JSON, &text, &len, &read_err) < 0 ||
@@ -695,8 +695,8 @@ load_planned(const char *json_path, struct strmap *allowed)
 		goto out;
 	}
 	list = json_get(doc, "instructions");
-	for (i = 0; i < json_array_size(list); i++) {
-		const struct json *in = json_array_get(list, i);
+	for (in = json_array_first(list); in != NULL;
+	     in = json_array_next(in)) {
 		const char *type = json_get_string(in, "type"), *path = NULL;
 
 		if (type != NULL && strcmp(type, "copy") == 0)

@@ -244,3 +244,17 @@ json_array_get(const struct json *arr, size_t i)
 		return NULL;
 	return (const struct json *)cJSON_GetArrayItem(cj(arr), (int)i);
 }
+
+const struct json *
+json_array_first(const struct json *arr)
+{
+	if (!json_is_array(arr))
+		return NULL;
+	return (const struct json *)cj(arr)->child;
+}
+
+const struct json *
+json_array_next(const struct json *item)
+{
+	return item == NULL ? NULL : (const struct json *)cj(item)->next;
+}

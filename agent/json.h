@@ -62,6 +62,12 @@ double json_number_value(const struct json *value);
 /* Array length and items (0 / NULL for non-arrays). */
 size_t json_array_size(const struct json *arr);
 const struct json *json_array_get(const struct json *arr, size_t i);
+/*
+ * Walk an array in constant time per item (json_array_get is linear):
+ * for (it = json_array_first(arr); it != NULL; it = json_array_next(it)).
+ */
+const struct json *json_array_first(const struct json *arr);
+const struct json *json_array_next(const struct json *item);
 
 /* "cJSON 1.7.15". */
 const char *json_lib_version(void);
