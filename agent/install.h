@@ -11,8 +11,17 @@
  * never sees a half-written file; files the previous install created and
  * this one replaces are not removed first; symlinks are copied as symlinks;
  * files that existed before cdagent overwrote them are not recorded for
- * removal (bug 24); relative destinations mean relative to / (bug 25); no
- * shell is ever run (bug 4).
+ * removal (bug 24); relative destinations are an error (bug 25); no shell
+ * is ever run (bug 4).
+ *
+ * Crash-safe at any instant (issue 13): the records of what is installed
+ * are written, fsync'd, before anything changes, and replaced when Install
+ * completes (see "Records" in install.c); after a crash the next install
+ * treats everything either list holds, and its temporary files, as its own.
+ * Paths with line breaks are refused; a cleanup line is acted on only if
+ * the install.json written with it planned that path; removal never follows
+ * a symbolic link; free bytes and inodes are checked before anything is
+ * removed; sparse files keep their holes.
  */
 #ifndef CDAGENT_INSTALL_H
 #define CDAGENT_INSTALL_H

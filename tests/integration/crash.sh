@@ -30,6 +30,7 @@ cat >"$T_TMP/local.yml" <<YML
 :root_dir: $root
 :log_dir: $T_TMP/log
 :on_premises_config_file: $T_TMP/none.yml
+:max_revisions: 2
 YML
 
 # kill_hooks: SIGKILL the hook scripts a killed agent left running (each
@@ -205,6 +206,7 @@ service() { # service DID REV
 :log_dir: $T_TMP/dlog
 :pid_dir: $T_TMP/dstate
 :on_premises_config_file: $T_TMP/none.yml
+:max_revisions: 2
 :wait_between_runs: 1
 :http_read_timeout: 10
 :command_heartbeat_seconds: 1

@@ -324,6 +324,44 @@ rm_rf__removes_tree(void **state)
 }
 
 static void
+remove_nofollow__links_on_the_way_never_followed(void **state)
+{
+	const char *dir = *state;
+	char *outside = xasprintf("%s/outside", dir);
+	char *victim = NULL, *ours = NULL;
+	char *link = xasprintf("%s/link", dir);
+	char *through = xasprintf("%s/link/precious", dir);
+	char *sub = xasprintf("%s/sub", dir);
+	struct err err = ERR_INIT;
+
+	assert_int_equal(mkdir(outside, 0755), 0);
+	victim = tu_write(outside, "precious", "keep me");
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	ours = tu_write(sub, "f", "ours");
+
+	/* reachable only through a link: nothing removed */
+	assert_int_equal(fsutil_remove_nofollow(through, &err), 0);
+	assert_true(tu_exists(victim));
+	/* a directory that is not empty stays; a file goes; then the dir */
+	assert_int_equal(fsutil_remove_nofollow(sub, &err), 0);
+	assert_int_equal(fsutil_remove_nofollow(ours, &err), 1);
+	assert_false(tu_exists(ours));
+	assert_int_equal(fsutil_remove_nofollow(sub, &err), 1);
+	assert_int_equal(fsutil_remove_nofollow(sub, &err), 0); /* gone */
+	/* the link itself goes, not what it points to */
+	assert_int_equal(fsutil_remove_nofollow(link, &err), 1);
+	assert_true(tu_exists(victim));
+	assert_int_equal(fsutil_remove_nofollow("relative/x", &err), -1);
+	free(victim);
+	free(ours);
+	free(outside);
+	free(link);
+	free(through);
+	free(sub);
+}
+
+static void
 rm_rf__never_follows_symlinks(void **state)
 {
 	const char *dir = *state;
@@ -422,6 +460,7 @@ main(void)
 		T(normalise__lexical_like_expand_path),
 		T(rm_rf__removes_tree),
 		T(rm_rf__never_follows_symlinks),
+		T(remove_nofollow__links_on_the_way_never_followed),
 		T(rm_rf__missing__succeeds_and_refuses_root),
 		T(read_file__limits_and_types),
 	};
