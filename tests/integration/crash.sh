@@ -213,29 +213,7 @@ service() { # service DID REV
 :deploy_control_endpoint: https://127.0.0.1:$(srv_port cs)
 YML
 }
-start_agent() {
-	"$CDAGENT" run -c "$T_TMP/agent.yml" >>"$T_TMP/agent.out" 2>&1 &
-	AGENT_PID=$!
-}
-stop_agent() {
-	kill -TERM "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID"
-	AGENT_PID=
-}
-q() {
-	curl -s --cacert "$AWS_SSL_CA_BUNDLE" \
-		"https://127.0.0.1:$(srv_port cs)/__state" >"$T_TMP/st.json"
-	$PY -c "import json,sys; s=json.load(open(sys.argv[1])); print($1)" \
-		"$T_TMP/st.json" 2>/dev/null
-}
-wait_for() {
-	local i
-	for i in $(seq $((${2:-30} * 5))); do
-		[ "$(q "$1")" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+. "$(dirname "$0")/agent-lib.sh"
 all_done='len(s["commands"]) == 4 and all(c.get("completed") for c in s["commands"].values())'
 dinstr=$droot/deployment-instructions
 

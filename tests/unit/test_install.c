@@ -846,33 +846,6 @@ instr_path(struct fx *f, const char *suffix)
 	return state_instruction_path(f->root, "dg-1", suffix);
 }
 
-/* Entries below dir, recursively (the directory itself not counted). */
-static int
-count_entries(const char *dir)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *child;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		n++;
-		child = xasprintf("%s/%s", dir, de->d_name);
-		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-			n += count_entries(child);
-		free(child);
-	}
-	closedir(d);
-	return n;
-}
-
 static void
 cleanup__line_not_planned_by_its_install__skipped_and_kept(void **state)
 {
@@ -955,7 +928,7 @@ install__destination_with_line_break__refused_nothing_changed(void **state)
 	spec.nfiles = 1;
 	assert_int_equal(install_run(&opts, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "line breaks"));
-	assert_int_equal(count_entries(f->dest), 0);
+	assert_int_equal(tu_count_tree(f->dest), 0);
 	free(dest);
 }
 
@@ -1068,7 +1041,7 @@ assert_exactly(struct fx *f, const char *tag)
 	int i;
 
 	/* NFILES files, two directories, only-<tag>: nothing else */
-	assert_int_equal(count_entries(site), NFILES + 3);
+	assert_int_equal(tu_count_tree(site), NFILES + 3);
 	assert_true(tu_exists(only));
 	for (i = 0; i < NFILES; i += 37) {
 		snprintf(rel, sizeof(rel), "site/%s/f%03d",

@@ -184,33 +184,6 @@ snapshot(const char *dir)
 	return out;
 }
 
-/* Number of entries below dir, recursively, links not followed. */
-static int
-count_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		char *child;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		n++;
-		child = xasprintf("%s/%s", dir, de->d_name);
-		assert_int_equal(lstat(child, &st), 0);
-		if (S_ISDIR(st.st_mode))
-			n += count_tree(child);
-		free(child);
-	}
-	closedir(d);
-	return n;
-}
-
 static void
 make_old_archive(struct work *w)
 {
@@ -294,8 +267,8 @@ static struct hostile_case hostile_cases[] = {
 	    E_UNSAFE, ".", "its name is empty" },
 	{ "tar_directory_name_with_newline__rejected", "newline-dir.tar", TAR,
 	    0, 0, E_UNSAFE, "app\\n/etc/", "holds a line break" },
-	{ "tar_file_name_with_cr__rejected", "cr-file.tar", TAR, 0, 0,
-	    E_UNSAFE, "a\\rb", "holds a line break" },
+	{ "tar_file_name_with_cr__rejected", "cr-file.tar", TAR, 0, 0, E_UNSAFE,
+	    "a\\rb", "holds a line break" },
 	{ "tgz_gzip_bomb_one_entry__limit_before_writing", "bomb.tgz", TGZ,
 	    10 * MIB, 0, E_LIMIT, "zeros.bin", "declares 1073741824 bytes" },
 	{ "tgz_gzip_bomb_many_entries__limit_at_10_mib", "bomb-many.tgz", TGZ,
@@ -332,9 +305,8 @@ static struct hostile_case hostile_cases[] = {
 	    "null", "a character device" },
 	{ "zip_directory_name_with_newline__rejected", "zip-newline-dir.zip",
 	    ZIP, 0, 0, E_UNSAFE, "app\\n/etc/", "holds a line break" },
-	{ "directory_bundle_dir_with_newline__rejected",
-	    "hostile-dir-newline", DIRB, 0, 0, E_UNSAFE, "app\\n",
-	    "holds a line break" },
+	{ "directory_bundle_dir_with_newline__rejected", "hostile-dir-newline",
+	    DIRB, 0, 0, E_UNSAFE, "app\\n", "holds a line break" },
 	{ "directory_symlink_escaping__rejected", "hostile-dir-symlink", DIRB,
 	    0, 0, E_UNSAFE, "sub/escape", "leads outside the archive" },
 	{ "directory_with_fifo__rejected", "hostile-dir-fifo", DIRB, 0, 0,
@@ -402,7 +374,7 @@ hostile__rejected_and_nothing_written(void **state)
 	after = snapshot(fx.corpus);
 	assert_string_equal(after, corpus_before);
 	free(after);
-	assert_int_equal(count_tree(w->dir), 3); /* droot, archive, marker */
+	assert_int_equal(tu_count_tree(w->dir), 3); /* droot, archive, marker */
 
 	free(droot_before);
 	free(outside_before);
@@ -514,7 +486,7 @@ check_good_tree(const char *root, enum flavour flavour)
 		}
 		free(path);
 	}
-	assert_int_equal(count_tree(root), expected);
+	assert_int_equal(tu_count_tree(root), expected);
 
 	/* directory mtimes are applied after their contents */
 	{
@@ -682,7 +654,7 @@ zip_with_no_entries__empty_archive(void **state)
 
 	make_old_archive(w);
 	unpack_ok(w, "empty.zip", UNPACK_ZIP, NULL, &stats);
-	assert_int_equal(count_tree(w->archive), 0);
+	assert_int_equal(tu_count_tree(w->archive), 0);
 	assert_int_equal(stats.entries, 0);
 }
 
@@ -1080,7 +1052,7 @@ missing_bundle__notfound_nothing_created(void **state)
 	    -1);
 	assert_int_equal(err.code, E_NOTFOUND);
 	assert_non_null(strstr(err.msg, bundle));
-	assert_int_equal(count_tree(w->droot), 0);
+	assert_int_equal(tu_count_tree(w->droot), 0);
 	free(bundle);
 }
 
@@ -1095,7 +1067,7 @@ directory_type_for_a_file__invalid(void **state)
 			     NULL, NULL, &err),
 	    -1);
 	assert_int_equal(err.code, E_INVALID);
-	assert_int_equal(count_tree(w->droot), 0);
+	assert_int_equal(tu_count_tree(w->droot), 0);
 	free(bundle);
 }
 
@@ -1111,7 +1083,7 @@ directory_bundle_holding_the_staging_dir__invalid(void **state)
 	    -1);
 	assert_int_equal(err.code, E_INVALID);
 	assert_non_null(strstr(err.msg, "staging directory"));
-	assert_int_equal(count_tree(w->droot), 2); /* archive, marker */
+	assert_int_equal(tu_count_tree(w->droot), 2); /* archive, marker */
 }
 
 static void

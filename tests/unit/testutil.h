@@ -2,6 +2,7 @@
 #ifndef CDAGENT_TESTUTIL_H
 #define CDAGENT_TESTUTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,6 +104,33 @@ tu_exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+/* Number of entries below dir, recursively, links not followed. */
+static inline int
+tu_count_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		fail_msg("cannot read %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		char *child;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		n++;
+		child = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			n += tu_count_tree(child);
+		free(child);
+	}
+	closedir(d);
+	return n;
 }
 
 #endif
