@@ -10,6 +10,7 @@
 # Prints where the kills landed, by phase, and the time taken.
 . "$(dirname "$0")/lib.sh"
 . "$TOP_SRCDIR/tests/servers/lib.sh"
+. "$(dirname "$0")/agent-lib.sh"
 
 PY=/usr/bin/python3
 KILLS=${CRASH_KILLS:-50}
@@ -175,13 +176,7 @@ hooks=$((${landed[BeforeInstall]:-0} + ${landed[AfterInstall]:-0} + \
 check "kills landed in the hooks" test "$hooks" -gt 0
 
 # --- the daemon: killed mid-Install, code 7 at restart, then a clean deploy ---
-"$SRV_BIN/mkca.sh" "$T_TMP/ca" >/dev/null 2>&1
-HOST=arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0
-export AWS_ACCESS_KEY_ID=AKIDCMDSVCTEST000001
-export AWS_SECRET_ACCESS_KEY=cmdsvc/Test+secret/with/slashes/0000000000
-export AWS_REGION=us-east-1 AWS_HOST_IDENTIFIER=$HOST
-export AWS_SSL_CA_BUNDLE=$T_TMP/ca/ca.crt AWS_EC2_METADATA_DISABLED=true
-unset HTTPS_PROXY https_proxy AWS_SESSION_TOKEN
+double_env
 droot=$T_TMP/droot
 dsite=$T_TMP/ddest/site
 mkdir -p "$T_TMP/ddest"
@@ -192,15 +187,8 @@ spec() { # spec DID REV
 		"$1" "$T_TMP/rev/$2"
 }
 service() { # service DID REV
-	srv_stop cs 2>/dev/null
-	printf '{"host":"%s","deployments":[{"id":"%s","spec":%s,"commands":["DownloadBundle","BeforeInstall","Install","AfterInstall"]}]}\n' \
-		"$HOST" "$1" "$(spec "$1" "$2")" >"$T_TMP/scenario.json"
-	rm -f "$T_TMP/state.json"
-	srv_start cs "$SRV_BIN/cmdsvc.py" --cert "$T_TMP/ca/server.crt" \
-		--key "$T_TMP/ca/server.key" --scenario "$T_TMP/scenario.json" \
-		--state-file "$T_TMP/state.json" --requests "$(srv_log cs)" \
-		--access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
-		--poll-hold 1 || return 1
+	start_double "$(printf '{"host":"%s","deployments":[{"id":"%s","spec":%s,"commands":["DownloadBundle","BeforeInstall","Install","AfterInstall"]}]}' \
+		"$HOST" "$1" "$(spec "$1" "$2")")" || return 1
 	cat >"$T_TMP/agent.yml" <<YML
 :root_dir: $droot
 :log_dir: $T_TMP/dlog
@@ -213,7 +201,6 @@ service() { # service DID REV
 :deploy_control_endpoint: https://127.0.0.1:$(srv_port cs)
 YML
 }
-. "$(dirname "$0")/agent-lib.sh"
 all_done='len(s["commands"]) == 4 and all(c.get("completed") for c in s["commands"].values())'
 dinstr=$droot/deployment-instructions
 

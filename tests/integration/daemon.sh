@@ -8,6 +8,7 @@
 # revision choice; `cdagent status`; start-up errors.
 . "$(dirname "$0")/lib.sh"
 . "$TOP_SRCDIR/tests/servers/lib.sh"
+. "$(dirname "$0")/agent-lib.sh"
 
 PY=/usr/bin/python3
 AGENT_PID=
@@ -19,13 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$SRV_BIN/mkca.sh" "$T_TMP/ca" >/dev/null 2>&1
-HOST=arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0
-export AWS_ACCESS_KEY_ID=AKIDCMDSVCTEST000001
-export AWS_SECRET_ACCESS_KEY=cmdsvc/Test+secret/with/slashes/0000000000
-export AWS_REGION=us-east-1 AWS_HOST_IDENTIFIER=$HOST
-export AWS_SSL_CA_BUNDLE=$T_TMP/ca/ca.crt AWS_EC2_METADATA_DISABLED=true
-unset HTTPS_PROXY https_proxy AWS_SESSION_TOKEN
+double_env
 export PROOF=$T_TMP/proof
 root=$T_TMP/root
 
@@ -81,14 +76,7 @@ INPLACE='["ApplicationStop","DownloadBundle","BeforeInstall","Install","AfterIns
 
 # service SCENARIO-JSON: (re)start the double
 service() {
-	srv_stop cs 2>/dev/null
-	printf '%s\n' "$1" >"$T_TMP/scenario.json"
-	rm -f "$T_TMP/state.json"
-	srv_start cs "$SRV_BIN/cmdsvc.py" --cert "$T_TMP/ca/server.crt" \
-		--key "$T_TMP/ca/server.key" --scenario "$T_TMP/scenario.json" \
-		--state-file "$T_TMP/state.json" --requests "$(srv_log cs)" \
-		--access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
-		--poll-hold 1 || return 1
+	start_double "$1" || return 1
 	cat >"$T_TMP/agent.yml" <<YML
 :root_dir: $root
 :log_dir: $T_TMP/log
@@ -101,8 +89,6 @@ service() {
 :deploy_control_endpoint: https://127.0.0.1:$(srv_port cs)
 YML
 }
-
-. "$(dirname "$0")/agent-lib.sh"
 
 cmd() { # cmd ID FIELD
 	q "s['commands']['$1'].get('$2')"
