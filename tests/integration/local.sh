@@ -121,6 +121,30 @@ for t in tar tgz zip; do
 	check "$t bundle: bundle.tar links the bundle" test -L "$(ls -d "$root/group-$t"/d-*)/bundle.tar"
 done
 check "zip: the single top directory was stripped" test -f "$(ls -d "$root/group-zip"/d-*)/deployment-archive/appspec.yml"
+# Python's tarfile writes the root of an empty arcname as "/": the root
+rm -rf "$dest"
+/usr/bin/python3 - "$T_TMP/pkg/myapp" "$T_TMP/rootslash.tar" "$T_TMP/etcx.tar" <<'PY'
+import io, sys, tarfile
+src, good, bad = sys.argv[1:]
+with tarfile.open(good, "w") as t:
+    t.add(src, arcname="")
+    for name in ("./", "."):
+        info = tarfile.TarInfo(name)
+        info.type = tarfile.DIRTYPE
+        t.addfile(info)
+with tarfile.open(bad, "w") as t:
+    t.add(src, arcname="")
+    info = tarfile.TarInfo("/etc/cdagent-test-x")
+    info.size = 2
+    t.addfile(info, io.BytesIO(b"x\n"))
+PY
+check "python's tarfile names the root '/'" contains "$(tar -tf "$T_TMP/rootslash.tar")" '^/$'
+deploy -l "$T_TMP/rootslash.tar" -t tar -g rootslash
+check "a root entry '/' (and './', '.') is skipped: deploys" test "$RC" -eq 0
+check "... and installs" test -f "$dest/file.txt"
+deploy -l "$T_TMP/etcx.tar" -t tar -g etcx
+check "an absolute entry /etc/x is still refused" contains "$RC $ERR" "^1 .*'/etc/cdagent-test-x': its name is an absolute path"
+check "... and nothing written there" test ! -e /etc/cdagent-test-x
 
 # --- events: subsets, insertion of DownloadBundle/Install, custom events ------------
 rm -rf "$root" "$dest"
