@@ -233,7 +233,45 @@ random_deployment_id(void)
 	return xstrdup(id);
 }
 
-/* "s3://bucket/key?versionId=V&etag=E" into the spec. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A query value decoded as v1's URI.decode_www_form: %XX and '+' as a
+ * space; NULL for a '%' not followed by two hex digits. */
+static char *
+www_form_decode(const char *text)
+{
+	char *out = xmalloc(strlen(text) + 1), *o = out;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '+') {
+			*o++ = ' ';
+		} else if (*p != '%') {
+			*o++ = *p;
+		} else if (hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+			*o++ = (char)(hex_value(p[1]) * 16 + hex_value(p[2]));
+			p += 2;
+		} else {
+			free(out);
+			return NULL;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "s3://bucket/key?versionId=V&etag=E" into the spec; the query is
+ * percent-decoded as v1 does. */
 static int
 parse_s3(const char *location, struct exec_spec *spec)
 {
@@ -255,16 +293,32 @@ parse_s3(const char *location, struct exec_spec *spec)
 		return 0;
 	params = xstrdup(query + 1);
 	for (p = params; p != NULL; p = next) {
+		char **field = NULL, *value;
+		size_t skip = 0;
+
 		next = strchr(p, '&');
 		if (next != NULL)
 			*next++ = '\0';
 		if (strncmp(p, "versionId=", 10) == 0) {
-			free(spec->version);
-			spec->version = xstrdup(p + 10);
+			field = &spec->version;
+			skip = 10;
 		} else if (strncmp(p, "etag=", 5) == 0) {
-			free(spec->etag);
-			spec->etag = xstrdup(p + 5);
+			field = &spec->etag;
+			skip = 5;
 		}
+		if (field == NULL)
+			continue;
+		if ((value = www_form_decode(p + skip)) == NULL) {
+			int r = validation_error("s3 location %s: '%s' has a "
+						 "'%%' not followed by two hex "
+						 "digits; write %%25 for '%%'",
+			    location, p);
+
+			free(params);
+			return r;
+		}
+		free(*field);
+		*field = value;
 	}
 	free(params);
 	return 0;

@@ -74,6 +74,7 @@ validation "ApplicationStart before Install" "The only events that can be specif
 validation "empty event" "comma-separated" -l "$T_TMP/app" -e BeforeInstall,,ApplicationStart
 validation "bad event name" "not a valid lifecycle event name" -l "$T_TMP/app" -e 'rm -rf'
 validation "unsafe group" "deployment group" -l "$T_TMP/app" -g ../escape
+validation "bad percent-encoding in the s3 query" "'etag=%zz' has a '%' not followed by two hex digits" -l "s3://bucket/key?etag=%zz" -t zip
 validation "s3 without key" "not in the expected format of 's3://bucket/key'" -l s3://bucket -t zip
 validation "unknown https host" "cannot be determined to be S3, Github, or a local file" -l https://example.com/x.zip -t zip
 validation "bad github URL" "github location .* not in the expected format" -l https://github.com/onlyowner -t zip

@@ -107,6 +107,10 @@ check "latest version without versionId" test "$(cat "$dest/file.txt")" = "versi
 deploy -l "s3://bundles/app/rev.tgz?versionId=$v1&etag=$etag1" -t tgz
 check "matching etag (with quotes) deploys" test "$RC" -eq 0
 
+# v1 decodes the query (URI.decode_www_form): a quoted ETag sent URL-encoded
+deploy -l "s3://bundles/app/rev.tgz?versionId=$($PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$v1")&etag=$($PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$etag1")" -t tgz
+check "a percent-encoded etag=%22...%22 is decoded and deploys" test "$RC" -eq 0
+
 rm -rf "$root"
 deploy -l "s3://bundles/app/rev.tgz?versionId=$v1&etag=0123456789abcdef" -t tgz
 check "etag mismatch fails" test "$RC" -ne 0
