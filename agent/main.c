@@ -332,8 +332,10 @@ cmd_run(int argc, char **argv)
 	cfg = load_cfg(path);
 	if (cfg == NULL)
 		return 1;
-	print_diags(cfg->diags, cfg->ndiags);
 	open_agent_log(cfg);
+	/* issue 16: configuration warnings in the agent log and journald */
+	for (size_t i = 0; i < cfg->ndiags; i++)
+		log_warn("%s", cfg->diags[i].msg);
 	ret = daemon_main(cfg, path);
 	log_close();
 	cfg_free(cfg);

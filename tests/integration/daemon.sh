@@ -212,6 +212,42 @@ check "a missing source falls back to a download" \
 check "... from the revision's location" grep -q '^BeforeInstall r2 d-REUSE0002' "$PROOF"
 stop_agent
 
+## --- a typo'd revision never stops the running app ---------------------------
+: >"$PROOF"
+cp -r "$T_TMP/rev/r1" "$T_TMP/rev/typo"
+sed -i 's/^  AfterInstall:$/  AfterInstal:/' "$T_TMP/rev/typo/appspec.yml"
+last_before=$(cat "$root/deployment-instructions/g-one_last_successful_install")
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-TYPO00001","spec":'"$(spec d-TYPO00001 g-one typo)"',"commands":'"$INPLACE"'}]}'
+start_agent
+wait_for "s['done']" 30
+check "typo'd revision: ApplicationStop failed" test "$(cmd hc-d-TYPO00001-1 completed_status)" = Failed
+check "... with the appspec error, file:line:col" \
+	contains "$(q "s['commands']['hc-d-TYPO00001-1']['diagnostics']['message']")" "appspec.yml:[0-9]+:[0-9]+: .*AfterInstal"
+check "... and the running app's ApplicationStop did not run" test ! -s "$PROOF"
+check "... nor anything after it" test "$(cmd hc-d-TYPO00001-2 acknowledged)" = False
+check "... the installed files untouched" test "$(cat "$T_TMP/dest/r1/rev.txt")" = r1
+check "... the last successful revision unchanged" \
+	test "$(cat "$root/deployment-instructions/g-one_last_successful_install")" = "$last_before"
+check "... and no archive of the new revision" test ! -e "$root/g-one/d-TYPO00001/deployment-archive"
+stop_agent
+: >"$PROOF"
+cp -r "$T_TMP/rev/r1" "$T_TMP/rev/warn"
+printf 'colour: blue\n' >>"$T_TMP/rev/warn/appspec.yml"
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-WARN00001","spec":'"$(spec d-WARN00001 g-one warn)"',"commands":'"$INPLACE"'}]}'
+echo ":frobnicate: 1" >>"$T_TMP/agent.yml"
+start_agent
+wait_for "s['done']" 30
+check "a valid revision with a warning deploys" \
+	test "$(q "all(c['completed_status']=='Succeeded' for c in s['commands'].values())")" = True
+check "... after the running app's ApplicationStop" grep -q '^ApplicationStop r1 d-WARN00001' "$PROOF"
+check "... the appspec warning in the agent log, with the deployment" \
+	grep -q "d-WARN00001.*appspec.yml:[0-9]*:1: unknown key 'colour'" "$T_TMP/agent.out"
+check "... and in the agent's log file" \
+	grep -q "d-WARN00001.*unknown key 'colour'" "$T_TMP/log/codedeploy-agent.log"
+check "a configuration warning reaches the agent's log file" \
+	grep -q "agent.yml:[0-9]*: unknown key 'frobnicate'" "$T_TMP/log/codedeploy-agent.log"
+stop_agent
+
 ## --- a failing hook, then throttling ----------------------------------------
 : >"$PROOF"
 service '{"host":"'"$HOST"'","deployments":[{"id":"d-FAILING01","spec":'"$(spec d-FAILING01 g-two bad)"',"commands":'"$INPLACE"'}],

@@ -109,6 +109,74 @@ check "second deployment: ApplicationStop from the previous revision" \
 check "second deployment: file replaced" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
 check "group holds both deployments" test "$(ls "$root/default-local-deployment-group" | wc -l)" -eq 2
 
+# --- a broken revision never stops the running app ----------------------------------
+last_before=$(cat "$root/deployment-instructions/default-local-deployment-group_last_successful_install")
+ndeploy=$(ls "$root/default-local-deployment-group" | wc -l)
+cp -r "$T_TMP/app2" "$T_TMP/typo"
+sed -i 's/^  AfterInstall:$/  AfterInstal:/' "$T_TMP/typo/appspec.yml"
+: >"$PROOF"
+deploy -l "$T_TMP/typo"
+check "typo'd hook name: exit 1" test "$RC" -eq 1
+check "typo'd hook name: the appspec error, file:line:col" contains "$ERR" "^ERROR: appspec.yml:[0-9]+:[0-9]+: .*AfterInstal"
+check "typo'd hook name: ApplicationStop of the running app did not run" test ! -s "$PROOF"
+check "typo'd hook name: installed files untouched" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
+check "typo'd hook name: last successful unchanged" test "$(cat "$root/deployment-instructions/default-local-deployment-group_last_successful_install")" = "$last_before"
+check "typo'd hook name: no event ran" lacks "$OUT" "succeeded|skipped"
+check "typo'd hook name: names the agent log, not a missing scripts.log" contains "$(tail -1 <<<"$OUT")" "^See the agent log at $T_TMP/log/codedeploy-local.log for more details\$"
+check "typo'd hook name: no scripts.log named" lacks "$OUT" "scripts.log"
+cp -r "$T_TMP/app2" "$T_TMP/missing"
+rm "$T_TMP/missing/scripts/AfterInstall.sh" "$T_TMP/missing/content/file.txt"
+rmdir "$T_TMP/missing/content"
+printf '      runas: no-such-user-cdagent\n' >>"$T_TMP/missing/appspec.yml"
+printf 'colour: blue\n' >>"$T_TMP/missing/appspec.yml"
+deploy -l "$T_TMP/missing"
+check "missing script and source: exit 1" test "$RC" -eq 1
+check "missing script: file:line:col and the script" contains "$ERR" "appspec.yml:[0-9]+:[0-9]+: hook AfterInstall: script 'scripts/AfterInstall.sh' does not exist in the revision"
+check "missing source: named" contains "$ERR" "appspec.yml:[0-9]+:[0-9]+: files: source 'content' does not exist in the revision"
+check "missing runas user: named" contains "$ERR" "runas user 'no-such-user-cdagent' does not exist on this host"
+check "unknown key: a warning on the console" contains "$ERR" "^WARNING: appspec.yml:[0-9]+:1: unknown key 'colour'"
+check "unknown key: the warning in the agent log" contains "$(cat "$T_TMP/log/codedeploy-local.log")" "unknown key 'colour'"
+check "missing script: ApplicationStop did not run" test ! -s "$PROOF"
+check "missing script: installed files untouched" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
+
+# --- --json: one document, events with status, duration, exit code, error --------
+cp -r "$T_TMP/app2" "$T_TMP/fails3"
+printf '#!/bin/sh\necho "line one"\necho "the reason it failed" >&2\nexit 3\n' >"$T_TMP/fails3/scripts/ApplicationStart.sh"
+deploy -l "$T_TMP/fails3" --json
+check "--json failing: exit 1" test "$RC" -eq 1
+json_check() {
+	/usr/bin/python3 -c "$1" <<<"$OUT" 2>&1
+}
+check "--json failing: one JSON document with the failing event" test "$(json_check '
+import json, sys
+d = json.load(sys.stdin)
+ev = {e["name"]: e for e in d["events"]}
+assert d["status"] == "Failed", d
+assert ev["ApplicationStart"]["status"] == "Failed"
+assert ev["ApplicationStart"]["exit_code"] == 3
+assert "exit code 3" in ev["ApplicationStart"]["error"]
+assert ev["AfterInstall"]["status"] == "Succeeded" and ev["AfterInstall"]["exit_code"] is None
+assert ev["ValidateService"]["status"] == "NotRun"
+assert all(isinstance(e["duration_ms"], (int, float)) for e in d["events"])
+assert d["logs"]["scripts"].endswith("/logs/scripts.log")
+print("ok")')" = ok
+check "--json: the human lines go to stderr" contains "$ERR" "ApplicationStart failed \\([0-9.]+ s\\)"
+check "failing script: its last lines on the console" contains "$ERR" "^    .*\\[stderr\\]the reason it failed\$"
+deploy -l "$T_TMP/fails3"
+check "failing script: its words on stdout" contains "$OUT" "^    .*\\[stderr\\]the reason it failed\$"
+check "failing script: per-event durations" contains "$OUT" "^  AfterInstall succeeded \\([0-9]+\\.[0-9] s\\)\$"
+check "failing script: total time" contains "$OUT" "^Total time [0-9]+\\.[0-9] s\$"
+deploy -l "$T_TMP/app2" --json
+check "--json success: exit 0" test "$RC" -eq 0
+check "--json success: parses, every event done" test "$(json_check '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == "Succeeded" and d["error"] is None, d
+assert [e["name"] for e in d["events"]][:4] == ["BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop", "DownloadBundle"]
+assert all(e["status"] in ("Succeeded", "Skipped") for e in d["events"]), d
+assert d["duration_ms"] >= 0
+print("ok")')" = ok
+
 # --- archives: tar, tgz, zip (with a top directory stripped) ---------------------
 rm -rf "$root" "$dest"
 make_app "$T_TMP/pkg/myapp"

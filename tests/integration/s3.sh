@@ -162,6 +162,8 @@ wait "$agent"
 check "cdagent run deploys an S3 revision by versionId" \
 	test "$($PY -c 'import json,sys; s=json.load(open(sys.argv[1])); print(all(c["completed_status"]=="Succeeded" and c["completes"]==1 for c in s["commands"].values()))' "$T_TMP/st.json")" = True
 check "... installing the older version" test "$(cat "$dest/file.txt" 2>/dev/null)" = "version one"
+check "... the bundle fetched before ApplicationStop, not again at DownloadBundle" \
+	grep -q "using the bundle fetched before ApplicationStop" "$T_TMP/agent.out"
 srv_stop cs
 
 # A large object: parallel ranged GETs, compared byte for byte.
