@@ -40,4 +40,7 @@ void check_report_add(struct check_report *rep, int is_error, const char *fmt,
 int check_revision(const char *archive_dir, const struct appspec *as,
     unsigned flags, struct check_report *rep);
 
+/* `cdagent check [-A NAME] [-t TYPE] [--host] PATH`; the exit status. */
+int check_main(int argc, char **argv);
+
 #endif

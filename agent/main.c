@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "check.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "err.h"
@@ -44,6 +45,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_local(int argc, char **argv);
 static int cmd_run(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
+static int cmd_check(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run", cmd_run, "run [-c FILE]",
@@ -56,6 +58,8 @@ static const struct subcommand subcommands[] = {
 	    "check the configuration and print every key's effective value" },
 	{ "local", cmd_local, "local [OPTIONS]",
 	    "deploy a revision on this host (as codedeploy-local)" },
+	{ "check", cmd_check, "check [OPTIONS] PATH",
+	    "check a revision (appspec, directory or bundle) offline" },
 	{ "help", cmd_help, "help [COMMAND]", "show this help or a command's" },
 };
 
@@ -390,6 +394,12 @@ static int
 cmd_local(int argc, char **argv)
 {
 	return local_main(argc, argv);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	return check_main(argc, argv);
 }
 
 static const struct subcommand *
