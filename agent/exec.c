@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -17,6 +18,7 @@
 #include "exec.h"
 #include "fsutil.h"
 #include "install.h"
+#include "json.h"
 #include "log.h"
 #include "state.h"
 #include "xalloc.h"
@@ -595,6 +597,35 @@ out:
 	return ret;
 }
 
+/* Best effort: a failure to record is logged, never a command's failure. */
+static void
+record_last_command(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, const char *command, int ok,
+    const struct exec_result *res)
+{
+	struct json *doc = json_object();
+	struct err err = ERR_INIT;
+	char *path =
+	    xasprintf("%s/%s", env->cfg->root_dir, EXEC_LAST_COMMAND_FILE);
+	char *text;
+
+	json_set(doc, "deployment_id", json_string(spec->deployment_id));
+	json_set(
+	    doc, "deployment_group_id", json_string(spec->deployment_group_id));
+	json_set(doc, "command", json_string(command));
+	json_set(doc, "status", json_string(ok ? "Succeeded" : "Failed"));
+	json_set(doc, "message", json_string(res->message));
+	json_set(doc, "time", json_number((double)time(NULL)));
+	json_set(doc, "deployment_root", json_string(droot));
+	json_set(doc, "local", json_bool(env->local));
+	text = json_print(doc);
+	if (fsutil_write_atomic(path, text, strlen(text), 0644, &err) < 0)
+		log_warn("%s", err.msg);
+	free(text);
+	free(path);
+	json_free(doc);
+}
+
 int
 exec_precheck(const struct exec_env *env, const struct exec_spec *spec,
     struct exec_result *res)
@@ -610,8 +641,9 @@ exec_precheck(const struct exec_env *env, const struct exec_spec *spec,
 	    spec->deployment_id, &err);
 	if (droot == NULL || state_prepare_droot(droot, &err) < 0)
 		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
-	else
-		ret = precheck(env, spec, droot, res, &fetch_failed);
+	else if ((ret = precheck(env, spec, droot, res, &fetch_failed)) < 0)
+		record_last_command(
+		    env, spec, droot, "check of the new revision", 0, res);
 	if (res->script_name == NULL)
 		res->script_name = xstrdup("");
 	if (res->log == NULL)
@@ -847,6 +879,7 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 		ret = -1;
 	else
 		ret = lifecycle_event(env, spec, droot, command, 0, res);
+	record_last_command(env, spec, droot, command, ret == 0, res);
 out:
 	if (res->script_name == NULL)
 		res->script_name = xstrdup("");

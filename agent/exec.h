@@ -83,6 +83,14 @@ struct exec_result {
 
 void exec_result_clear(struct exec_result *res);
 
+/*
+ * ROOT/EXEC_LAST_COMMAND_FILE: the last command run, for `cdagent status`:
+ * {"deployment_id", "deployment_group_id", "command", "status"
+ * ("Succeeded" or "Failed"), "message", "time" (epoch seconds),
+ * "deployment_root", "local"}, replaced atomically after every command.
+ */
+#define EXEC_LAST_COMMAND_FILE ".cdagent-last-command.json"
+
 /* The eleven events a deployment may have, in order (v1 §11.5). */
 extern const char *const exec_default_events[];
 extern const size_t exec_ndefault_events;

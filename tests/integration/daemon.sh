@@ -176,6 +176,7 @@ check "status names the pid and the last poll" \
 	contains "$OUT" "running \(pid $AGENT_PID\).*|last poll"
 run "$CDAGENT" status -c "$T_TMP/agent.yml" --json
 check "status --json" test "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["running"] and d["last_successful_poll"] > 0)' <<<"$OUT")" = True
+check "status --json: the last deployment and its scripts.log" test "$($PY -c 'import json,sys; d=json.load(sys.stdin)["last_deployment"]; print(d["deployment_id"] == "d-INPLACE01" and d["command"] == "ValidateService" and d["status"] == "Succeeded" and d["logs"]["scripts"].endswith("/d-INPLACE01/logs/scripts.log") and d["logs"]["agent"].endswith("/codedeploy-agent.log"))' <<<"$OUT")" = True
 cp "$T_TMP/agent.yml" "$T_TMP/agent.yml.good"
 echo ":wait_between_runs: 2" >>"$T_TMP/agent.yml"
 kill -HUP "$AGENT_PID"
@@ -229,6 +230,9 @@ check "... the installed files untouched" test "$(cat "$T_TMP/dest/r1/rev.txt")"
 check "... the last successful revision unchanged" \
 	test "$(cat "$root/deployment-instructions/g-one_last_successful_install")" = "$last_before"
 check "... and no archive of the new revision" test ! -e "$root/g-one/d-TYPO00001/deployment-archive"
+run "$CDAGENT" status -c "$T_TMP/agent.yml"
+check "status: the typo'd deployment's ApplicationStop failed, with the error" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "last deployment: d-TYPO00001 \(group g-one\) +last command: ApplicationStop Failed, .* error: .*AfterInstal"
 stop_agent
 : >"$PROOF"
 cp -r "$T_TMP/rev/r1" "$T_TMP/rev/warn"

@@ -162,6 +162,24 @@ assert d["logs"]["scripts"].endswith("/logs/scripts.log")
 print("ok")')" = ok
 check "--json: the human lines go to stderr" contains "$ERR" "ApplicationStart failed \\([0-9.]+ s\\)"
 check "failing script: its last lines on the console" contains "$ERR" "^    .*\\[stderr\\]the reason it failed\$"
+did3=$(grep -o 'd-[A-Z0-9]\{9\}-local' <<<"$OUT" | head -1)
+run "$CDAGENT" status -c "$conf"
+check "status: the last deployment, its failed command and time" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "last deployment: d-[A-Z0-9]{9}-local \(group default-local-deployment-group\) +last command: ApplicationStart Failed, [0-9-]{10} [0-9:]{8} UTC"
+check "status: the error and where the logs are" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "error: +Script at specified location: scripts/ApplicationStart.sh failed with exit code 3 +scripts log: $root/default-local-deployment-group/d-[A-Z0-9]{9}-local/logs/scripts.log +agent log: +$T_TMP/log/codedeploy-local.log"
+run "$CDAGENT" status -c "$conf" --json
+check "status --json: the last deployment" test "$(/usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)["last_deployment"]
+assert d["command"] == "ApplicationStart" and d["status"] == "Failed", d
+assert d["logs"]["scripts"].endswith("/logs/scripts.log") and d["time"] > 0
+print("ok")' <<<"$OUT" 2>&1)" = ok
+deploy -l "$T_TMP/typo"
+run "$CDAGENT" status -c "$conf"
+check "status: a revision that failed its checks is the last deployment" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "last command: check of the new revision Failed.*error: .*AfterInstal"
+check "status: ... naming no scripts.log that does not exist" lacks "$OUT" "scripts log"
 deploy -l "$T_TMP/fails3"
 check "failing script: its words on stdout" contains "$OUT" "^    .*\\[stderr\\]the reason it failed\$"
 check "failing script: per-event durations" contains "$OUT" "^  AfterInstall succeeded \\([0-9]+\\.[0-9] s\\)\$"
