@@ -466,6 +466,21 @@ check_events(const struct exec_spec *spec, const struct appspec *as,
 	return 0;
 }
 
+/* The revision's appspec, with the deployment's custom events allowed and
+ * its hooks matched against them (v1 §3.4 step 4). */
+static int
+load_appspec(const struct exec_spec *spec, const char *archive,
+    struct appspec **as, struct exec_result *res)
+{
+	const char *custom[64];
+	struct appspec_opts opts = { custom, custom_events(spec, custom, 64) };
+	struct err err = ERR_INIT;
+
+	if (appspec_load(archive, spec->appspec_filename, &opts, as, &err) < 0)
+		return fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+	return check_events(spec, *as, res);
+}
+
 static void
 warn_deployment(const struct exec_spec *spec, const char *msg)
 {
@@ -487,23 +502,15 @@ static int
 check_new_revision(const struct exec_env *env, const struct exec_spec *spec,
     const char *archive, struct exec_result *res)
 {
-	const char *custom[64];
-	struct appspec_opts opts = { custom, custom_events(spec, custom, 64) };
 	struct check_report rep;
 	struct appspec *as = NULL;
-	struct err err = ERR_INIT;
 	char *errors = NULL;
 	size_t i;
 	int ret = -1;
 
 	(void)env;
 	memset(&rep, 0, sizeof(rep));
-	if (appspec_load(archive, spec->appspec_filename, &opts, &as, &err) <
-	    0) {
-		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
-		goto out;
-	}
-	if (check_events(spec, as, res) < 0)
+	if (load_appspec(spec, archive, &as, res) < 0)
 		goto out;
 	(void)check_revision(archive, as, CHECK_HOST, &rep);
 	for (i = 0; i < rep.ndiags; i++) {
@@ -597,6 +604,25 @@ out:
 	return ret;
 }
 
+/* A result as v1 starts one: success, until something fails. */
+static void
+result_begin(struct exec_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->code = HOOK_SUCCEEDED;
+	res->message = xstrdup("Succeeded: ");
+}
+
+/* Every string of a finished result is set ("" when not used). */
+static void
+result_end(struct exec_result *res)
+{
+	if (res->script_name == NULL)
+		res->script_name = xstrdup("");
+	if (res->log == NULL)
+		res->log = xstrdup("");
+}
+
 /* Best effort: a failure to record is logged, never a command's failure. */
 static void
 record_last_command(const struct exec_env *env, const struct exec_spec *spec,
@@ -634,9 +660,7 @@ exec_precheck(const struct exec_env *env, const struct exec_spec *spec,
 	char *droot = NULL;
 	int fetch_failed, ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	res->code = HOOK_SUCCEEDED;
-	res->message = xstrdup("Succeeded: ");
+	result_begin(res);
 	droot = state_droot(env->cfg->root_dir, spec->deployment_group_id,
 	    spec->deployment_id, &err);
 	if (droot == NULL || state_prepare_droot(droot, &err) < 0)
@@ -644,10 +668,7 @@ exec_precheck(const struct exec_env *env, const struct exec_spec *spec,
 	else if ((ret = precheck(env, spec, droot, res, &fetch_failed)) < 0)
 		record_last_command(
 		    env, spec, droot, "check of the new revision", 0, res);
-	if (res->script_name == NULL)
-		res->script_name = xstrdup("");
-	if (res->log == NULL)
-		res->log = xstrdup("");
+	result_end(res);
 	free(droot);
 	return ret;
 }
@@ -656,20 +677,13 @@ static int
 install(const struct exec_env *env, const struct exec_spec *spec,
     const char *droot, struct exec_result *res)
 {
-	const char *custom[64];
-	struct appspec_opts opts = { custom, custom_events(spec, custom, 64) };
 	struct install_stats stats;
 	struct appspec *as = NULL;
 	struct err err = ERR_INIT;
 	char *archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
 	int ret = -1;
 
-	if (appspec_load(archive, spec->appspec_filename, &opts, &as, &err) <
-	    0) {
-		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
-		goto out;
-	}
-	if (check_events(spec, as, res) < 0)
+	if (load_appspec(spec, archive, &as, res) < 0)
 		goto out;
 	{
 		struct install_opts iopts = {
@@ -848,9 +862,7 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 	char *droot = NULL;
 	int known = 0, ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	res->code = HOOK_SUCCEEDED;
-	res->message = xstrdup("Succeeded: ");
+	result_begin(res);
 	/* unknown commands fail before anything touches the disk (v1) */
 	known = strcmp(command, "DownloadBundle") == 0 ||
 	    strcmp(command, "Install") == 0 ||
@@ -881,10 +893,7 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 		ret = lifecycle_event(env, spec, droot, command, 0, res);
 	record_last_command(env, spec, droot, command, ret == 0, res);
 out:
-	if (res->script_name == NULL)
-		res->script_name = xstrdup("");
-	if (res->log == NULL)
-		res->log = xstrdup("");
+	result_end(res);
 	free(droot);
 	return ret;
 }

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -237,18 +238,6 @@ random_deployment_id(void)
 	return xstrdup(id);
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A query value decoded as v1's URI.decode_www_form: %XX and '+' as a
  * space; NULL for a '%' not followed by two hex digits. */
 static char *
@@ -262,8 +251,11 @@ www_form_decode(const char *text)
 			*o++ = ' ';
 		} else if (*p != '%') {
 			*o++ = *p;
-		} else if (hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
-			*o++ = (char)(hex_value(p[1]) * 16 + hex_value(p[2]));
+		} else if (isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			char hex[3] = { p[1], p[2], '\0' };
+
+			*o++ = (char)strtol(hex, NULL, 16);
 			p += 2;
 		} else {
 			free(out);
