@@ -3,9 +3,9 @@
  *
  * Only what would fail the deployment later anyway is an error, so a
  * revision AWS's agent deploys is never refused here: a script or `files`
- * source missing from the revision, a destination that exists as a
- * non-directory, a runas user, owner or group that does not exist while no
- * BeforeInstall script could create it.  The rest are warnings.
+ * source missing from the revision; a destination that exists as a
+ * non-directory, a runas user, owner or group that does not exist, while no
+ * BeforeInstall script could change that.  The rest are warnings.
  */
 #include "config.h"
 
@@ -179,10 +179,13 @@ check_files(const char *archive_dir, const struct appspec *as, unsigned flags,
 			    f->destination);
 		if ((flags & CHECK_HOST) && stat(f->destination, &st) == 0 &&
 		    !S_ISDIR(st.st_mode))
-			check_report_add(rep, 1,
+			check_report_add(rep, !has_before_install(as),
 			    "%s:%u:%u: files: destination '%s' exists on "
-			    "this host and is not a directory",
-			    base_name(as), f->line, f->col, f->destination);
+			    "this host and is not a directory%s",
+			    base_name(as), f->line, f->col, f->destination,
+			    has_before_install(as)
+				? " (a BeforeInstall script may remove it)"
+				: "");
 	}
 }
 

@@ -240,6 +240,28 @@ check__destination_is_a_file__error_on_host(void **state)
 }
 
 static void
+check__destination_is_a_file_with_before_install__warning(void **state)
+{
+	const char *dir = *state;
+	char *file = tu_write(dir, "plain", "x");
+	char *script = tu_write(dir, "b.sh", "#!/bin/sh\n");
+	char *text =
+	    xasprintf(HDR "files:\n  - source: /\n    destination: %s\n"
+			  "hooks:\n  BeforeInstall:\n"
+			  "    - location: b.sh\n",
+		file);
+	size_t nerrors;
+	char *out = check_text(dir, text, CHECK_HOST, &nerrors);
+
+	assert_int_equal(nerrors, 0);
+	assert_non_null(strstr(out, "a BeforeInstall script may remove it"));
+	free(out);
+	free(text);
+	free(script);
+	free(file);
+}
+
+static void
 check__appspec_warnings__carried_over(void **state)
 {
 	size_t nerrors;
@@ -269,6 +291,7 @@ main(void)
 		T(check__missing_user_with_before_install__warning),
 		T(check__permissions_owner_and_group__checked_on_host),
 		T(check__destination_is_a_file__error_on_host),
+		T(check__destination_is_a_file_with_before_install__warning),
 		T(check__appspec_warnings__carried_over),
 	};
 
