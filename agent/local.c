@@ -930,6 +930,8 @@ local_main(int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	memset(&remote, 0, sizeof(remote));
 	memset(&rep, 0, sizeof(rep));
+	/* each line out at once: stdout never trails what goes to stderr */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+:l:t:b:g:d:a:e:c:A:hv", longopts,

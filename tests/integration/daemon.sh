@@ -179,9 +179,11 @@ check "status --json" test "$($PY -c 'import json,sys; d=json.load(sys.stdin); p
 check "status --json: the last deployment and its scripts.log" test "$($PY -c 'import json,sys; d=json.load(sys.stdin)["last_deployment"]; print(d["deployment_id"] == "d-INPLACE01" and d["command"] == "ValidateService" and d["status"] == "Succeeded" and d["logs"]["scripts"].endswith("/d-INPLACE01/logs/scripts.log") and d["logs"]["agent"].endswith("/codedeploy-agent.log"))' <<<"$OUT")" = True
 cp "$T_TMP/agent.yml" "$T_TMP/agent.yml.good"
 echo ":wait_between_runs: 2" >>"$T_TMP/agent.yml"
+echo ":frobnicate_on_reload: 1" >>"$T_TMP/agent.yml"
 kill -HUP "$AGENT_PID"
 for i in $(seq 50); do grep -q 'configuration reloaded' "$T_TMP/agent.out" && break; sleep 0.1; done
 check "SIGHUP re-reads the configuration" grep -q "configuration reloaded from $T_TMP/agent.yml" "$T_TMP/agent.out"
+check "... and logs its warnings" grep -q "reload: .*agent.yml:[0-9]*: unknown key 'frobnicate_on_reload'" "$T_TMP/agent.out"
 echo ":wait_between_runs: sometimes" >>"$T_TMP/agent.yml"
 kill -HUP "$AGENT_PID"
 for i in $(seq 50); do grep -q 'keeping the running configuration' "$T_TMP/agent.out" && break; sleep 0.1; done

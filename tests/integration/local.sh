@@ -180,6 +180,9 @@ run "$CDAGENT" status -c "$conf"
 check "status: a revision that failed its checks is the last deployment" \
 	contains "$(tr '\n' ' ' <<<"$OUT")" "last command: check of the new revision Failed.*error: .*AfterInstal"
 check "status: ... naming no scripts.log that does not exist" lacks "$OUT" "scripts log"
+both=$("$CDAGENT" local -c "$conf" -l "$T_TMP/fails3" 2>&1 | cat)
+check "piped, stdout and stderr keep their order" \
+	contains "$(tr '\n' ' ' <<<"$both")" "AfterInstall succeeded.* ApplicationStart failed .*the reason it failed .*ERROR: Script at specified location: scripts/ApplicationStart.sh failed with exit code 3 Total time .* See the deployment log"
 deploy -l "$T_TMP/fails3"
 check "failing script: its words on stdout" contains "$OUT" "^    .*\\[stderr\\]the reason it failed\$"
 check "failing script: per-event durations" contains "$OUT" "^  AfterInstall succeeded \\([0-9]+\\.[0-9] s\\)\$"
