@@ -339,9 +339,11 @@ static int
 prefetched(const char *droot)
 {
 	char *path = xasprintf("%s/%s", droot, PREFETCHED_MARK);
-	int found = access(path, F_OK) == 0;
+	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
+	int found = access(path, F_OK) == 0 && access(bundle, F_OK) == 0;
 
 	free(path);
+	free(bundle);
 	return found;
 }
 
