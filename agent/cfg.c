@@ -16,6 +16,7 @@
 
 #include "cfg.h"
 #include "fsutil.h"
+#include "json.h"
 #include "xalloc.h"
 #include "ytree.h"
 
@@ -405,6 +406,7 @@ cfg_new(void)
 	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
 	size_t i;
 
+	cfg->key_lines = xcalloc(CFG_NKEYS, sizeof(*cfg->key_lines));
 	for (i = 0; i < CFG_NKEYS; i++)
 		set_from_text(cfg, &cfg_keys[i], cfg_keys[i].def);
 	return cfg;
@@ -425,6 +427,7 @@ cfg_free(struct cfg *cfg)
 	for (i = 0; i < cfg->ndiags; i++)
 		free(cfg->diags[i].msg);
 	free(cfg->diags);
+	free(cfg->key_lines);
 	free(cfg->config_file);
 	free(cfg);
 }
@@ -730,6 +733,7 @@ cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *name,
 			continue;
 		}
 		apply_pair(cfg, key_name, key, kn, ytree_value(doc, i));
+		cfg->key_lines[key - cfg_keys] = kn->line;
 	}
 	ret = cfg->nerrors > 0 ? first_error(cfg, err) : 0;
 out:
@@ -776,26 +780,34 @@ cfg_check_fips(const struct cfg *cfg, const char *region, struct err *err)
 	    region);
 }
 
-/* Print a URL with the password of any "user:password@" hidden. */
-static void
-print_url(const char *url, FILE *out)
+/* A URL with the password of any "user:password@" hidden; free it. */
+static char *
+redact_url(const char *url)
 {
 	const char *auth, *at, *colon, *slash;
 
-	if (url == NULL) {
-		fputs("none", out);
-		return;
-	}
 	auth = strstr(url, "://");
 	auth = auth != NULL ? auth + 3 : url;
 	at = strchr(auth, '@');
 	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 	slash = strchr(auth, '/');
-	if (colon == NULL || (slash != NULL && slash < at)) {
-		fputs(url, out);
+	if (colon == NULL || (slash != NULL && slash < at))
+		return xstrdup(url);
+	return xasprintf("%.*s[REDACTED]%s", (int)(colon + 1 - url), url, at);
+}
+
+static void
+print_url(const char *url, FILE *out)
+{
+	char *shown;
+
+	if (url == NULL) {
+		fputs("none", out);
 		return;
 	}
-	fprintf(out, "%.*s[REDACTED]%s", (int)(colon + 1 - url), url, at);
+	shown = redact_url(url);
+	fputs(shown, out);
+	free(shown);
 }
 
 void
@@ -841,4 +853,72 @@ cfg_print(const struct cfg *cfg, FILE *out)
 	for (i = 0; i < cfg->nunknown; i++)
 		fprintf(out, "# unknown key ignored: %s (line %u)\n",
 		    cfg->unknown[i].name, cfg->unknown[i].line);
+}
+
+/* One key's effective value as JSON: null when unset ("none"). */
+static struct json *
+key_value_json(const struct cfg *cfg, const struct cfg_key *key)
+{
+	const char *s;
+	uint64_t size;
+
+	switch (key->type) {
+	case CFG_T_BOOL:
+		return json_bool(*(const int *)cslot(cfg, key));
+	case CFG_T_INT:
+		return json_number((double)*(const long long *)cslot(cfg, key));
+	case CFG_T_SIZE:
+		size = *(const uint64_t *)cslot(cfg, key);
+		return size == 0 ? json_null() : json_number((double)size);
+	case CFG_T_URL:
+		s = *(char *const *)cslot(cfg, key);
+		if (s == NULL)
+			return json_null();
+		{
+			char *shown = redact_url(s);
+			struct json *v = json_string(shown);
+
+			free(shown);
+			return v;
+		}
+	default:
+		s = *(char *const *)cslot(cfg, key);
+		return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+	}
+}
+
+char *
+cfg_to_json(const struct cfg *cfg)
+{
+	struct json *doc = json_object(), *keys = json_object();
+	struct json *unknown = json_array();
+	char *text;
+	size_t i;
+
+	json_set(doc, "config_file",
+	    cfg->config_file != NULL ? json_string(cfg->config_file)
+				     : json_null());
+	for (i = 0; i < CFG_NKEYS; i++) {
+		struct json *entry = json_object();
+		char *source = cfg->key_lines[i] > 0
+		    ? xasprintf("%s:%u", cfg->config_file, cfg->key_lines[i])
+		    : xstrdup("default");
+
+		json_set(entry, "value", key_value_json(cfg, &cfg_keys[i]));
+		json_set(entry, "source", json_string(source));
+		json_set(keys, cfg_keys[i].name, entry);
+		free(source);
+	}
+	json_set(doc, "keys", keys);
+	for (i = 0; i < cfg->nunknown; i++) {
+		struct json *entry = json_object();
+
+		json_set(entry, "name", json_string(cfg->unknown[i].name));
+		json_set(entry, "line", json_number(cfg->unknown[i].line));
+		json_push(unknown, entry);
+	}
+	json_set(doc, "unknown_keys", unknown);
+	text = json_print(doc);
+	json_free(doc);
+	return text;
 }

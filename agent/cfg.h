@@ -97,6 +97,7 @@ struct cfg {
 
 	struct cfg_unknown *unknown;
 	size_t nunknown;
+	unsigned *key_lines; /* per key: the line that set it, 0: default */
 	struct cfg_diag *diags;
 	size_t ndiags;
 	size_t nerrors;
@@ -130,6 +131,14 @@ int cfg_check_fips(const struct cfg *cfg, const char *region, struct err *err);
 
 /* Print the effective configuration, one "key value" line per key. */
 void cfg_print(const struct cfg *cfg, FILE *out);
+
+/*
+ * The effective configuration as one JSON document: {"config_file": ...,
+ * "keys": {"log_dir": {"value": ..., "source": "file:line" or "default"},
+ * ...}, "unknown_keys": [{"name": ..., "line": N}]}, passwords in URLs
+ * redacted.  Free with free().
+ */
+char *cfg_to_json(const struct cfg *cfg);
 
 /*
  * Parse a size as v2's archive_max_extraction_size: digits and an optional

@@ -788,6 +788,8 @@ reload(struct daemon *d)
 	    fresh->kill_agent_max_wait_time_seconds;
 	d->cfg->verbose = fresh->verbose;
 	log_set_level(fresh->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	for (size_t i = 0; i < fresh->ndiags; i++)
+		log_warn("reload: %s", fresh->diags[i].msg);
 	cfg_free(fresh);
 	log_info("configuration reloaded from %s",
 	    d->cfg_path != NULL ? d->cfg_path : "built-in defaults");

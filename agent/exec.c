@@ -10,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "dspec.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "install.h"
+#include "json.h"
 #include "log.h"
 #include "state.h"
 #include "xalloc.h"
@@ -70,6 +73,9 @@ exec_result_clear(struct exec_result *res)
 	free(res->script_name);
 	free(res->message);
 	free(res->log);
+	for (size_t i = 0; i < res->nwarnings; i++)
+		free(res->warnings[i]);
+	free(res->warnings);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -307,9 +313,11 @@ write_bundle_source(const char *droot, const char *source)
 	free(path);
 }
 
-static int
-download_bundle(const struct exec_env *env, const struct exec_spec *spec,
-    const char *droot, struct exec_result *res)
+static int check_new_revision(const struct exec_env *env,
+    const struct exec_spec *spec, const char *archive, struct exec_result *res);
+
+static struct unpack_opts
+unpack_opts_for(const struct exec_env *env, const struct exec_spec *spec)
 {
 	const struct cfg *cfg = env->cfg;
 	struct unpack_opts opts = {
@@ -319,6 +327,32 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 		.progress = unpack_progress,
 		.progress_arg = (void *)(uintptr_t)env,
 	};
+
+	return opts;
+}
+
+/* Set when the bundle in DROOT/bundle.tar was fetched before ApplicationStop
+ * and is whole: DownloadBundle then does not fetch it again. */
+#define PREFETCHED_MARK ".bundle-prefetched"
+
+static int
+prefetched(const char *droot)
+{
+	char *path = xasprintf("%s/%s", droot, PREFETCHED_MARK);
+	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
+	int found = access(path, F_OK) == 0 && access(bundle, F_OK) == 0;
+
+	free(path);
+	free(bundle);
+	return found;
+}
+
+static int
+download_bundle(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, struct exec_result *res)
+{
+	const struct cfg *cfg = env->cfg;
+	struct unpack_opts opts = unpack_opts_for(env, spec);
 	struct unpack_stats stats;
 	struct err err = ERR_INIT;
 	char *archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
@@ -357,8 +391,14 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 		break;
 	case EXEC_REV_S3:
 	case EXEC_REV_GITHUB:
-		if (fetch_remote(env, spec, droot, bundle, &err) < 0 ||
-		    unpack_bundle(bundle, spec->bundle_type, archive, &opts,
+		if (prefetched(droot))
+			log_info("using the bundle fetched before "
+				 "ApplicationStop");
+		else if (fetch_remote(env, spec, droot, bundle, &err) < 0) {
+			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+		if (unpack_bundle(bundle, spec->bundle_type, archive, &opts,
 			&stats, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
@@ -370,6 +410,8 @@ unpacked:
 		log_info("the bundle's single top-level directory was "
 			 "stripped");
 	report(env, "unpacked", stats.bytes, stats.bytes);
+	if (check_new_revision(env, spec, archive, res) < 0)
+		goto out;
 	if (state_set_most_recent(
 		cfg->root_dir, spec->deployment_group_id, droot, &err) < 0) {
 		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
@@ -426,24 +468,224 @@ check_events(const struct exec_spec *spec, const struct appspec *as,
 	return 0;
 }
 
+/* The revision's appspec, with the deployment's custom events allowed and
+ * its hooks matched against them (v1 §3.4 step 4). */
+static int
+load_appspec(const struct exec_spec *spec, const char *archive,
+    struct appspec **as, struct exec_result *res)
+{
+	const char *custom[64];
+	struct appspec_opts opts = { custom, custom_events(spec, custom, 64) };
+	struct err err = ERR_INIT;
+
+	if (appspec_load(archive, spec->appspec_filename, &opts, as, &err) < 0)
+		return fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+	return check_events(spec, *as, res);
+}
+
+static void
+warn_deployment(const struct exec_spec *spec, const char *msg)
+{
+	log_fields(LOG_LEVEL_WARN,
+	    (const struct log_field[]){
+		{ "DEPLOYMENT_ID", spec->deployment_id },
+		{ "DEPLOYMENT_GROUP_ID", spec->deployment_group_id },
+	    },
+	    2, "deployment %s: %s", spec->deployment_id, msg);
+}
+
+/*
+ * The new revision unpacked in archive, checked before it may disrupt
+ * anything: its appspec loads, its events match the deployment's, and
+ * check_revision() finds no error.  Warnings are logged with the
+ * deployment's fields and kept in res.
+ */
+static int
+check_new_revision(const struct exec_env *env, const struct exec_spec *spec,
+    const char *archive, struct exec_result *res)
+{
+	struct check_report rep;
+	struct appspec *as = NULL;
+	char *errors = NULL;
+	size_t i;
+	int ret = -1;
+
+	(void)env;
+	memset(&rep, 0, sizeof(rep));
+	if (load_appspec(spec, archive, &as, res) < 0)
+		goto out;
+	(void)check_revision(archive, as, CHECK_HOST, &rep);
+	for (i = 0; i < rep.ndiags; i++) {
+		const char *msg = rep.diags[i].msg;
+		char *joined;
+
+		if (!rep.diags[i].is_error) {
+			warn_deployment(spec, msg);
+			res->warnings = xreallocarray(res->warnings,
+			    res->nwarnings + 1, sizeof(*res->warnings));
+			res->warnings[res->nwarnings++] = xstrdup(msg);
+			continue;
+		}
+		joined = xasprintf("%s%s%s", errors != NULL ? errors : "",
+		    errors != NULL ? "; " : "", msg);
+		free(errors);
+		errors = joined;
+	}
+	if (errors != NULL) {
+		fail(res, HOOK_UNKNOWN_ERROR,
+		    "the new revision is invalid (nothing was stopped or "
+		    "changed): %s",
+		    errors);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(errors);
+	check_report_clear(&rep);
+	appspec_free(as);
+	return ret;
+}
+
+/*
+ * Fetch the new revision and unpack it aside (DROOT/.precheck, removed
+ * after), then check it.  *fetch_failed tells a bundle that could not be
+ * fetched from one that is invalid.
+ */
+static int
+precheck(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, struct exec_result *res, int *fetch_failed)
+{
+	struct unpack_opts opts = unpack_opts_for(env, spec);
+	struct unpack_stats stats;
+	struct err err = ERR_INIT;
+	char *stage = xasprintf("%s/.precheck", droot);
+	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
+	char *mark = xasprintf("%s/%s", droot, PREFETCHED_MARK);
+	const char *from = bundle;
+	int ret = -1;
+
+	*fetch_failed = 0;
+	memset(&stats, 0, sizeof(stats));
+	if (fsutil_rm_rf(stage, &err) < 0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	switch (spec->revision) {
+	case EXEC_REV_LOCAL_DIRECTORY:
+	case EXEC_REV_LOCAL_FILE:
+		from = spec->location;
+		break;
+	case EXEC_REV_S3:
+	case EXEC_REV_GITHUB:
+		if (prefetched(droot))
+			break;
+		if (fetch_remote(env, spec, droot, bundle, &err) < 0) {
+			*fetch_failed = 1;
+			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+			goto out;
+		}
+		if (fsutil_write_atomic(mark, "", 0, 0644, &err) < 0)
+			log_warn("%s", err.msg); /* fetched again later */
+		break;
+	}
+	if (unpack_bundle(from,
+		spec->revision == EXEC_REV_LOCAL_DIRECTORY ? UNPACK_DIRECTORY
+							   : spec->bundle_type,
+		stage, &opts, &stats, &err) < 0) {
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+		goto out;
+	}
+	ret = check_new_revision(env, spec, stage, res);
+out:
+	err_clear(&err);
+	if (fsutil_rm_rf(stage, &err) < 0)
+		log_warn("%s", err.msg);
+	free(stage);
+	free(bundle);
+	free(mark);
+	return ret;
+}
+
+/* A result as v1 starts one: success, until something fails. */
+static void
+result_begin(struct exec_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->code = HOOK_SUCCEEDED;
+	res->message = xstrdup("Succeeded: ");
+}
+
+/* Every string of a finished result is set ("" when not used). */
+static void
+result_end(struct exec_result *res)
+{
+	if (res->script_name == NULL)
+		res->script_name = xstrdup("");
+	if (res->log == NULL)
+		res->log = xstrdup("");
+}
+
+/* Best effort: a failure to record is logged, never a command's failure. */
+static void
+record_last_command(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, const char *command, int ok,
+    const struct exec_result *res)
+{
+	struct json *doc = json_object();
+	struct err err = ERR_INIT;
+	char *path =
+	    xasprintf("%s/%s", env->cfg->root_dir, EXEC_LAST_COMMAND_FILE);
+	char *text;
+
+	json_set(doc, "deployment_id", json_string(spec->deployment_id));
+	json_set(
+	    doc, "deployment_group_id", json_string(spec->deployment_group_id));
+	json_set(doc, "command", json_string(command));
+	json_set(doc, "status", json_string(ok ? "Succeeded" : "Failed"));
+	json_set(doc, "message", json_string(res->message));
+	json_set(doc, "time", json_number((double)time(NULL)));
+	json_set(doc, "deployment_root", json_string(droot));
+	json_set(doc, "local", json_bool(env->local));
+	text = json_print(doc);
+	if (fsutil_write_atomic(path, text, strlen(text), 0644, &err) < 0)
+		log_warn("%s", err.msg);
+	free(text);
+	free(path);
+	json_free(doc);
+}
+
+int
+exec_precheck(const struct exec_env *env, const struct exec_spec *spec,
+    struct exec_result *res)
+{
+	struct err err = ERR_INIT;
+	char *droot = NULL;
+	int fetch_failed, ret = -1;
+
+	result_begin(res);
+	droot = state_droot(env->cfg->root_dir, spec->deployment_group_id,
+	    spec->deployment_id, &err);
+	if (droot == NULL || state_prepare_droot(droot, &err) < 0)
+		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
+	else if ((ret = precheck(env, spec, droot, res, &fetch_failed)) < 0)
+		record_last_command(
+		    env, spec, droot, "check of the new revision", 0, res);
+	result_end(res);
+	free(droot);
+	return ret;
+}
+
 static int
 install(const struct exec_env *env, const struct exec_spec *spec,
     const char *droot, struct exec_result *res)
 {
-	const char *custom[64];
-	struct appspec_opts opts = { custom, custom_events(spec, custom, 64) };
 	struct install_stats stats;
 	struct appspec *as = NULL;
 	struct err err = ERR_INIT;
 	char *archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
 	int ret = -1;
 
-	if (appspec_load(archive, spec->appspec_filename, &opts, &as, &err) <
-	    0) {
-		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
-		goto out;
-	}
-	if (check_events(spec, as, res) < 0)
+	if (load_appspec(spec, archive, &as, res) < 0)
 		goto out;
 	{
 		struct install_opts iopts = {
@@ -580,6 +822,38 @@ out:
 	return r;
 }
 
+/*
+ * The daemon's ApplicationStop of an in-place deployment checks the new
+ * revision first; one that cannot be fetched yet is left for DownloadBundle
+ * to report, as before.
+ */
+static int
+daemon_precheck(const struct exec_env *env, const struct exec_spec *spec,
+    const char *droot, struct exec_result *res)
+{
+	int fetch_failed;
+
+	/* an original instance of blue/green never installs the revision */
+	if (spec->deployment_type != NULL &&
+	    strcmp(spec->deployment_type, "BLUE_GREEN") == 0)
+		return 0;
+	if (env->bundle == NULL &&
+	    (spec->revision == EXEC_REV_S3 ||
+		spec->revision == EXEC_REV_GITHUB))
+		return 0;
+	if (precheck(env, spec, droot, res, &fetch_failed) == 0)
+		return 0;
+	if (!fetch_failed)
+		return -1;
+	log_warn("deployment %s: cannot fetch the new revision before "
+		 "ApplicationStop, so it is not checked yet: %s",
+	    spec->deployment_id, res->message);
+	free(res->message);
+	res->code = HOOK_SUCCEEDED;
+	res->message = xstrdup("Succeeded: ");
+	return 0;
+}
+
 int
 exec_command(const struct exec_env *env, const struct exec_spec *spec,
     const char *command, struct exec_result *res)
@@ -590,9 +864,7 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 	char *droot = NULL;
 	int known = 0, ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	res->code = HOOK_SUCCEEDED;
-	res->message = xstrdup("Succeeded: ");
+	result_begin(res);
 	/* unknown commands fail before anything touches the disk (v1) */
 	known = strcmp(command, "DownloadBundle") == 0 ||
 	    strcmp(command, "Install") == 0 ||
@@ -614,13 +886,16 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 		ret = download_bundle(env, spec, droot, res);
 	else if (strcmp(command, "Install") == 0)
 		ret = install(env, spec, droot, res);
+	else if (!env->local && strcmp(command, "ApplicationStop") == 0 &&
+	    !(spec->reuse_archive_from != NULL &&
+		env->cfg->enable_archive_reuse) &&
+	    daemon_precheck(env, spec, droot, res) < 0)
+		ret = -1;
 	else
 		ret = lifecycle_event(env, spec, droot, command, 0, res);
+	record_last_command(env, spec, droot, command, ret == 0, res);
 out:
-	if (res->script_name == NULL)
-		res->script_name = xstrdup("");
-	if (res->log == NULL)
-		res->log = xstrdup("");
+	result_end(res);
 	free(droot);
 	return ret;
 }

@@ -76,9 +76,20 @@ struct exec_result {
 	char *message;
 	char *log;
 	int noop;
+	/* the new revision's warnings (appspec, checks), also logged */
+	char **warnings;
+	size_t nwarnings;
 };
 
 void exec_result_clear(struct exec_result *res);
+
+/*
+ * ROOT/EXEC_LAST_COMMAND_FILE: the last command run, for `cdagent status`:
+ * {"deployment_id", "deployment_group_id", "command", "status"
+ * ("Succeeded" or "Failed"), "message", "time" (epoch seconds),
+ * "deployment_root", "local"}, replaced atomically after every command.
+ */
+#define EXEC_LAST_COMMAND_FILE ".cdagent-last-command.json"
 
 /* The eleven events a deployment may have, in order (v1 §11.5). */
 extern const char *const exec_default_events[];
@@ -90,6 +101,17 @@ extern const size_t exec_ndefault_events;
  */
 int exec_command(const struct exec_env *env, const struct exec_spec *spec,
     const char *command, struct exec_result *res);
+
+/*
+ * Before anything disrupts the running application: fetch the new revision
+ * (an S3 or GitHub bundle is kept for DownloadBundle, never fetched twice),
+ * unpack it aside and check it (check.h, with the host).  Returns 0, or -1
+ * with res saying what is wrong; nothing of the host is changed either way.
+ * exec_command() does this itself for the daemon's ApplicationStop, where a
+ * bundle that cannot be fetched yet is only a warning.
+ */
+int exec_precheck(const struct exec_env *env, const struct exec_spec *spec,
+    struct exec_result *res);
 
 /*
  * Whether command would do nothing (v1 §3.2): never for DownloadBundle and

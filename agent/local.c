@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include "creds.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "json.h"
 #include "local.h"
 #include "log.h"
 #include "state.h"
@@ -45,6 +47,7 @@ struct local_args {
 	const char *config;
 	const char *appspec;
 	const char *github_token;
+	int json;
 };
 
 /* Events that need the new revision (v1 cli_validator). */
@@ -92,6 +95,8 @@ print_help(FILE *out)
 	    "(default appspec.yml)\n"
 	    "      --github-token TOKEN        for private GitHub "
 	    "repositories (or CODEDEPLOY_GITHUB_TOKEN)\n"
+	    "      --json                      print one JSON document of "
+	    "the events, for CI\n"
 	    "  -h, --help                      this help\n"
 	    "  -v, --version                   the version\n");
 }
@@ -233,7 +238,36 @@ random_deployment_id(void)
 	return xstrdup(id);
 }
 
-/* "s3://bucket/key?versionId=V&etag=E" into the spec. */
+/* A query value decoded as v1's URI.decode_www_form: %XX and '+' as a
+ * space; NULL for a '%' not followed by two hex digits. */
+static char *
+www_form_decode(const char *text)
+{
+	char *out = xmalloc(strlen(text) + 1), *o = out;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '+') {
+			*o++ = ' ';
+		} else if (*p != '%') {
+			*o++ = *p;
+		} else if (isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			char hex[3] = { p[1], p[2], '\0' };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			p += 2;
+		} else {
+			free(out);
+			return NULL;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "s3://bucket/key?versionId=V&etag=E" into the spec; the query is
+ * percent-decoded as v1 does. */
 static int
 parse_s3(const char *location, struct exec_spec *spec)
 {
@@ -255,16 +289,32 @@ parse_s3(const char *location, struct exec_spec *spec)
 		return 0;
 	params = xstrdup(query + 1);
 	for (p = params; p != NULL; p = next) {
+		char **field = NULL, *value;
+		size_t skip = 0;
+
 		next = strchr(p, '&');
 		if (next != NULL)
 			*next++ = '\0';
 		if (strncmp(p, "versionId=", 10) == 0) {
-			free(spec->version);
-			spec->version = xstrdup(p + 10);
+			field = &spec->version;
+			skip = 10;
 		} else if (strncmp(p, "etag=", 5) == 0) {
-			free(spec->etag);
-			spec->etag = xstrdup(p + 5);
+			field = &spec->etag;
+			skip = 5;
 		}
+		if (field == NULL)
+			continue;
+		if ((value = www_form_decode(p + skip)) == NULL) {
+			int r = validation_error("s3 location %s: '%s' has a "
+						 "'%%' not followed by two hex "
+						 "digits; write %%25 for '%%'",
+			    location, p);
+
+			free(params);
+			return r;
+		}
+		free(*field);
+		*field = value;
 	}
 	free(params);
 	return 0;
@@ -549,33 +599,27 @@ struct remote {
 	struct bundle_env benv;
 };
 
-/* Set up S3 access; a failure is printed and ends the run. */
+/* Set up S3 access; a failure ends the run. */
 static int
-remote_setup(
-    struct remote *rm, const struct cfg *cfg, const struct exec_spec *spec)
+remote_setup(struct remote *rm, const struct cfg *cfg,
+    const struct exec_spec *spec, struct err *err)
 {
-	struct err err = ERR_INIT;
-
 	memset(rm, 0, sizeof(*rm));
 	rm->benv.cfg = cfg;
 	if (spec->revision != EXEC_REV_S3)
 		return 0;
-	if (cfg_onprem_load(cfg->on_premises_config_file, &rm->onprem, &err) <
+	if (cfg_onprem_load(cfg->on_premises_config_file, &rm->onprem, err) <
 		0 ||
-	    (rm->chain = creds_chain_new(cfg, rm->onprem, &err)) == NULL) {
-		fprintf(stderr, "ERROR: %s\n", err.msg);
+	    (rm->chain = creds_chain_new(cfg, rm->onprem, err)) == NULL)
 		return -1;
-	}
-	if (creds_region(rm->chain, &rm->region, &err) < 0) {
+	if (creds_region(rm->chain, &rm->region, err) < 0) {
 		if (cfg->s3_endpoint_override == NULL ||
-		    *cfg->s3_endpoint_override == '\0') {
-			fprintf(stderr,
-			    "ERROR: %s; set AWS_REGION to the bucket's "
-			    "region\n",
-			    err.msg);
-			return -1;
-		}
+		    *cfg->s3_endpoint_override == '\0')
+			return err_prefix(err,
+			    "set AWS_REGION to the bucket's "
+			    "region");
 		/* An S3-compatible endpoint: sign for the default region. */
+		err_clear(err);
 		rm->region = xstrdup("us-east-1");
 	}
 	rm->benv.region = rm->region;
@@ -646,6 +690,201 @@ load_config(const char *path, struct cfg **out)
 	return 0;
 }
 
+/* What the console and --json say about one event. */
+struct event_record {
+	const char *name;
+	const char *status; /* Succeeded, Failed, Skipped, NotRun */
+	long long duration_ms;
+	int exit_code; /* the script's, or -1 */
+	char *error;
+};
+
+/* The run's report: printed as it goes, and as JSON at the end. */
+struct report {
+	FILE *con; /* the human lines: stdout, or stderr with --json */
+	int json;
+	struct event_record *events;
+	size_t nevents;
+	char **warnings;
+	size_t nwarnings;
+	char *error;
+	long long total_ms;
+};
+
+static double
+seconds(long long ms)
+{
+	return (double)ms / 1000.0;
+}
+
+/* A warning, once, on the console (stderr after stdout is flushed). */
+static void
+report_warning(struct report *rep, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nwarnings; i++)
+		if (strcmp(rep->warnings[i], msg) == 0)
+			return;
+	rep->warnings = xreallocarray(
+	    rep->warnings, rep->nwarnings + 1, sizeof(*rep->warnings));
+	rep->warnings[rep->nwarnings++] = xstrdup(msg);
+	fflush(rep->con);
+	fprintf(stderr, "WARNING: %s\n", msg);
+}
+
+static void
+report_error(struct report *rep, const char *msg)
+{
+	free(rep->error);
+	rep->error = xstrdup(msg);
+	fflush(stdout);
+	fflush(rep->con);
+	fprintf(stderr, "ERROR: %s\n", msg);
+}
+
+/* The script's exit code from v1's message, or -1. */
+static int
+script_exit_code(const struct exec_result *res)
+{
+	const char *p;
+
+	if (res->code != HOOK_SCRIPT_FAILED || res->message == NULL ||
+	    (p = strstr(res->message, "failed with exit code ")) == NULL)
+		return -1;
+	return atoi(p + 22);
+}
+
+/* The last lines of a failing script's output (20 lines, 4 KiB at most). */
+static void
+print_tail(FILE *out, const char *log)
+{
+	size_t len = strlen(log), start, lines = 0;
+	const char *p;
+
+	while (len > 0 && log[len - 1] == '\n')
+		len--;
+	if (len == 0)
+		return;
+	for (start = len; start > 0; start--)
+		if (log[start - 1] == '\n' && ++lines == 20)
+			break;
+	if (len - start > 4096) {
+		start = len - 4096;
+		while (start < len && log[start - 1] != '\n')
+			start++;
+	}
+	fprintf(out, "The script's last lines of output:\n");
+	for (p = log + start; p < log + len;) {
+		const char *nl = memchr(p, '\n', (size_t)(log + len - p));
+		size_t n =
+		    nl != NULL ? (size_t)(nl - p) : (size_t)(log + len - p);
+
+		fprintf(out, "    %.*s\n", (int)n, p);
+		p += n + 1;
+	}
+}
+
+static int
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0;
+}
+
+/* "See the deployment log ...", naming only files that exist. */
+static void
+print_log_pointers(
+    FILE *out, const char *droot, const char *agent_log, int agent_error)
+{
+	char *scripts = xasprintf("%s/logs/scripts.log", droot);
+
+	if (file_exists(scripts))
+		fprintf(out, "See the deployment log at %s for more details\n",
+		    scripts);
+	if (agent_error && file_exists(agent_log))
+		fprintf(out, "See the agent log at %s for more details\n",
+		    agent_log);
+	free(scripts);
+}
+
+/* The total time, then where the logs are: the run's last lines. */
+static void
+finish_console(struct report *rep, const char *droot, const char *agent_log,
+    int agent_error, long long started_ms)
+{
+	rep->total_ms = clock_now_ms() - started_ms;
+	fprintf(rep->con, "Total time %.1f s\n", seconds(rep->total_ms));
+	print_log_pointers(rep->con, droot, agent_log, agent_error);
+}
+
+/* The --json document on stdout. */
+static void
+print_json(const struct report *rep, const struct exec_spec *spec,
+    const char *droot, const char *agent_log, long long total_ms, int ok)
+{
+	struct json *doc = json_object(), *events = json_array();
+	struct json *warnings = json_array(), *logs = json_object();
+	char *scripts = xasprintf("%s/logs/scripts.log", droot);
+	char *text;
+	size_t i;
+
+	json_set(doc, "deployment_id", json_string(spec->deployment_id));
+	json_set(
+	    doc, "deployment_group_id", json_string(spec->deployment_group_id));
+	json_set(doc, "status", json_string(ok ? "Succeeded" : "Failed"));
+	json_set(doc, "duration_ms", json_number((double)total_ms));
+	json_set(doc, "error",
+	    rep->error != NULL ? json_string(rep->error) : json_null());
+	for (i = 0; i < rep->nevents; i++) {
+		const struct event_record *ev = &rep->events[i];
+		struct json *o = json_object();
+
+		json_set(o, "name", json_string(ev->name));
+		json_set(o, "status", json_string(ev->status));
+		json_set(
+		    o, "duration_ms", json_number((double)ev->duration_ms));
+		json_set(o, "exit_code",
+		    ev->exit_code >= 0 ? json_number(ev->exit_code)
+				       : json_null());
+		json_set(o, "error",
+		    ev->error != NULL ? json_string(ev->error) : json_null());
+		json_push(events, o);
+	}
+	json_set(doc, "events", events);
+	for (i = 0; i < rep->nwarnings; i++)
+		json_push(warnings, json_string(rep->warnings[i]));
+	json_set(doc, "warnings", warnings);
+	json_set(doc, "deployment_root", json_string(droot));
+	json_set(logs, "scripts",
+	    file_exists(scripts) ? json_string(scripts) : json_null());
+	json_set(logs, "agent",
+	    file_exists(agent_log) ? json_string(agent_log) : json_null());
+	json_set(doc, "logs", logs);
+	text = json_print(doc);
+	fflush(stderr);
+	printf("%s\n", text);
+	fflush(stdout);
+	free(text);
+	free(scripts);
+	json_free(doc);
+}
+
+static void
+report_clear(struct report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nevents; i++)
+		free(rep->events[i].error);
+	free(rep->events);
+	for (i = 0; i < rep->nwarnings; i++)
+		free(rep->warnings[i]);
+	free(rep->warnings);
+	free(rep->error);
+}
+
 int
 local_main(int argc, char **argv)
 {
@@ -660,6 +899,7 @@ local_main(int argc, char **argv)
 		{ "agent-configuration-file", required_argument, NULL, 'c' },
 		{ "appspec-filename", required_argument, NULL, 'A' },
 		{ "github-token", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -679,6 +919,9 @@ local_main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	char **run = NULL, **all = NULL;
 	char *droot = NULL, *last = NULL, *recent = NULL;
+	struct report rep;
+	char *agent_log = NULL;
+	long long started_ms = 0;
 	size_t nrun = 0, nall = 0, i;
 	int c, ret = LOCAL_EXIT_USAGE;
 	struct err err = ERR_INIT;
@@ -686,6 +929,9 @@ local_main(int argc, char **argv)
 	memset(&spec, 0, sizeof(spec));
 	memset(&res, 0, sizeof(res));
 	memset(&remote, 0, sizeof(remote));
+	memset(&rep, 0, sizeof(rep));
+	/* each line out at once: stdout never trails what goes to stderr */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+:l:t:b:g:d:a:e:c:A:hv", longopts,
@@ -721,6 +967,9 @@ local_main(int argc, char **argv)
 		case 'T':
 			a.github_token = optarg;
 			break;
+		case 'J':
+			a.json = 1;
+			break;
 		case 'h':
 			print_help(stdout);
 			return 0;
@@ -755,7 +1004,8 @@ local_main(int argc, char **argv)
 
 	/* the deployment begins: from here on the deployment root changes */
 	ret = LOCAL_EXIT_FAILED;
-	open_log(cfg);
+	if (open_log(cfg) == 0)
+		agent_log = xasprintf("%s/codedeploy-local.log", cfg->log_dir);
 	spec.deployment_id = random_deployment_id();
 	spec.deployment_group_id = xstrdup(a.group);
 	spec.deployment_group_name = xstrdup(a.group_name);
@@ -770,66 +1020,123 @@ local_main(int argc, char **argv)
 	nall = 0;
 	droot = state_droot(
 	    cfg->root_dir, spec.deployment_group_id, spec.deployment_id, &err);
-	printf("Starting to execute deployment from within folder %s\n", droot);
-	fflush(stdout);
+	rep.con = a.json ? stderr : stdout;
+	rep.json = a.json;
+	rep.events = xcalloc(nrun, sizeof(*rep.events));
+	for (i = 0; i < nrun; i++) {
+		rep.events[i].name = run[i];
+		rep.events[i].status = "NotRun";
+		rep.events[i].exit_code = -1;
+	}
+	rep.nevents = nrun;
+	fprintf(rep.con,
+	    "Starting to execute deployment from within folder %s\n", droot);
+	fflush(rep.con);
+	for (i = 0; i < cfg->ndiags; i++)
+		log_warn("%s", cfg->diags[i].msg);
 	if (state_get_last_successful(cfg->root_dir, a.group, &last, &err) <
 		0 ||
 	    state_get_most_recent(cfg->root_dir, a.group, &recent, &err) < 0) {
-		fprintf(stderr, "ERROR: %s\n", err.msg);
+		report_error(&rep, err.msg);
 		goto out;
 	}
 	log_info("local deployment %s of %s (%s) into %s", spec.deployment_id,
 	    a.location, a.type, droot);
 
-	if (remote_setup(&remote, cfg, &spec) < 0)
+	if (remote_setup(&remote, cfg, &spec, &err) < 0) {
+		report_error(&rep, err.msg);
 		goto out;
+	}
 	memset(&env, 0, sizeof(env));
 	env.cfg = cfg;
 	env.local = 1;
 	env.bundle = &remote.benv;
 	env.last_successful_droot = last;
 	env.most_recent_droot = recent;
-	prog.tty = isatty(1);
+	prog.tty = !a.json && isatty(1);
 	prog.last_ms = 0;
 	env.progress = on_progress;
 	env.progress_arg = &prog;
+	started_ms = clock_now_ms();
+	/* the new revision is checked before an event of the old one runs */
+	if (nrun > 0 && strcmp(run[0], "DownloadBundle") != 0) {
+		int r;
+
+		prog.event = "check";
+		r = exec_precheck(&env, &spec, &res);
+		if (prog.tty)
+			printf("\r\033[K");
+		for (i = 0; i < res.nwarnings; i++)
+			report_warning(&rep, res.warnings[i]);
+		if (r < 0) {
+			log_error("the new revision failed its checks: %s",
+			    res.message);
+			fprintf(rep.con,
+			    "  the new revision failed its checks; no event "
+			    "ran\n");
+			report_error(&rep, res.message);
+			finish_console(&rep, droot, agent_log, 1, started_ms);
+			goto out;
+		}
+		fprintf(rep.con,
+		    "  the new revision passed its checks (%.1f s)\n",
+		    seconds(clock_now_ms() - started_ms));
+		fflush(rep.con);
+	}
 	for (i = 0; i < nrun; i++) {
+		struct event_record *ev = &rep.events[i];
+		long long event_ms = clock_now_ms();
+		size_t j;
 		int r;
 
 		prog.event = run[i];
 		exec_result_clear(&res);
 		r = exec_command(&env, &spec, run[i], &res);
+		ev->duration_ms = clock_now_ms() - event_ms;
 		if (prog.tty)
 			printf("\r\033[K");
+		for (j = 0; j < res.nwarnings; j++)
+			report_warning(&rep, res.warnings[j]);
 		if (r < 0) {
-			printf("  %s failed\n", run[i]);
+			int agent_error = res.code == HOOK_UNKNOWN_ERROR;
+
+			ev->status = "Failed";
+			ev->exit_code = script_exit_code(&res);
+			ev->error = xstrdup(res.message);
+			fprintf(rep.con, "  %s failed (%.1f s)\n", run[i],
+			    seconds(ev->duration_ms));
 			log_error("%s failed: %s", run[i], res.message);
-			if (res.code == HOOK_UNKNOWN_ERROR) {
-				fprintf(stderr, "ERROR: %s\n", res.message);
-			} else {
-				printf("Your local deployment failed while "
-				       "trying to execute your script at "
-				       "%s/%s/%s\n",
+			if (!agent_error) {
+				fprintf(rep.con,
+				    "Your local deployment failed while "
+				    "trying to execute your script at "
+				    "%s/%s/%s\n",
 				    droot, STATE_ARCHIVE_DIR, res.script_name);
-				fprintf(stderr, "ERROR: %s\n", res.message);
+				print_tail(rep.con, res.log);
 			}
-			printf("See the deployment log at %s/logs/scripts.log "
-			       "for more details\n",
-			    droot);
+			report_error(&rep, res.message);
+			finish_console(
+			    &rep, droot, agent_log, agent_error, started_ms);
 			goto out;
 		}
-		printf("  %s %s\n", run[i],
-		    res.noop ? "skipped (no scripts)" : "succeeded");
-		fflush(stdout);
+		ev->status = res.noop ? "Skipped" : "Succeeded";
+		fprintf(rep.con, "  %s %s (%.1f s)\n", run[i],
+		    res.noop ? "skipped (no scripts)" : "succeeded",
+		    seconds(ev->duration_ms));
+		fflush(rep.con);
 	}
-	printf("See the deployment log at %s/logs/scripts.log for more "
-	       "details\n",
-	    droot);
-	printf("Your local deployment succeeded: the AppSpec file is valid "
-	       "and every event ran.\n");
+	fprintf(rep.con,
+	    "Your local deployment succeeded: the AppSpec file is "
+	    "valid and every event ran.\n");
+	finish_console(&rep, droot, agent_log, 0, started_ms);
 	ret = 0;
 out:
+	if (droot != NULL && rep.json)
+		print_json(
+		    &rep, &spec, droot, agent_log, rep.total_ms, ret == 0);
 	fflush(stdout);
+	report_clear(&rep);
+	free(agent_log);
 	exec_result_clear(&res);
 	exec_spec_clear(&spec);
 	remote_clear(&remote);

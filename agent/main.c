@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "check.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "err.h"
@@ -44,6 +45,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_local(int argc, char **argv);
 static int cmd_run(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
+static int cmd_check(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run", cmd_run, "run [-c FILE]",
@@ -52,10 +54,12 @@ static const struct subcommand subcommands[] = {
 	    "whether the agent runs, its last poll and running commands" },
 	{ "version", cmd_version, "version",
 	    "print the agent version and the linked libraries' versions" },
-	{ "config", cmd_config, "config [-c FILE]",
+	{ "config", cmd_config, "config [-c FILE] [--json]",
 	    "check the configuration and print every key's effective value" },
 	{ "local", cmd_local, "local [OPTIONS]",
 	    "deploy a revision on this host (as codedeploy-local)" },
+	{ "check", cmd_check, "check [OPTIONS] PATH",
+	    "check a revision (appspec, directory or bundle) offline" },
 	{ "help", cmd_help, "help [COMMAND]", "show this help or a command's" },
 };
 
@@ -174,6 +178,7 @@ cmd_config(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config-file", required_argument, NULL, 'c' },
 		{ "config_file", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -181,7 +186,7 @@ cmd_config(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct cfg_onprem *onprem = NULL;
 	const char *path = NULL;
-	int c, ret = 1;
+	int c, ret = 1, as_json = 0;
 
 	while (
 	    (c = next_option(argc, argv, "config", "+:c:h", longopts)) != -1) {
@@ -189,8 +194,11 @@ cmd_config(int argc, char **argv)
 		case 'c':
 			path = optarg;
 			break;
+		case 'j':
+			as_json = 1;
+			break;
 		case 'h':
-			printf("usage: cdagent config [-c FILE]\n\n"
+			printf("usage: cdagent config [-c FILE] [--json]\n\n"
 			       "Read the agent configuration, report every "
 			       "problem with its file and line,\n"
 			       "and print each key's effective value "
@@ -198,7 +206,11 @@ cmd_config(int argc, char **argv)
 			       "  -c, --config-file FILE  the file to read "
 			       "(default %s,\n"
 			       "                          else %s, else "
-			       "built-in defaults)\n",
+			       "built-in defaults)\n"
+			       "      --json              one JSON document: "
+			       "each key's value and where it\n"
+			       "                          came from (file:line "
+			       "or default)\n",
 			    CFG_DEFAULT_PATH, CFG_LEGACY_PATH);
 			return 0;
 		default:
@@ -231,6 +243,14 @@ cmd_config(int argc, char **argv)
 			fprintf(stderr, "cdagent: error: %s\n", err.msg);
 			goto out;
 		}
+	}
+	if (as_json) {
+		char *text = cfg_to_json(cfg);
+
+		printf("%s\n", text);
+		free(text);
+		ret = 0;
+		goto out;
 	}
 	cfg_print(cfg, stdout);
 	if (onprem != NULL)
@@ -332,8 +352,10 @@ cmd_run(int argc, char **argv)
 	cfg = load_cfg(path);
 	if (cfg == NULL)
 		return 1;
-	print_diags(cfg->diags, cfg->ndiags);
 	open_agent_log(cfg);
+	/* issue 16: configuration warnings in the agent log and journald */
+	for (size_t i = 0; i < cfg->ndiags; i++)
+		log_warn("%s", cfg->diags[i].msg);
 	ret = daemon_main(cfg, path);
 	log_close();
 	cfg_free(cfg);
@@ -388,6 +410,12 @@ static int
 cmd_local(int argc, char **argv)
 {
 	return local_main(argc, argv);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	return check_main(argc, argv);
 }
 
 static const struct subcommand *

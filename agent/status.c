@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "exec.h"
 #include "fsutil.h"
 #include "json.h"
 #include "status.h"
@@ -79,6 +80,75 @@ when(double epoch, char *buf, size_t size)
 	snprintf(buf, size, "%s (%lds ago)", stamp, (long)(time(NULL) - t));
 }
 
+static int
+exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * The last command run (exec.h), with the logs that exist: the
+ * deployment's scripts.log and the agent log of the daemon or of
+ * `cdagent local`.  NULL when no command was recorded.
+ */
+static struct json *
+last_deployment(const struct cfg *cfg)
+{
+	char *path = xasprintf("%s/%s", cfg->root_dir, EXEC_LAST_COMMAND_FILE);
+	struct json *last = read_json(path), *logs;
+	const struct json *local;
+	const char *droot;
+	char *scripts = NULL, *agent;
+
+	free(path);
+	if (last == NULL || !json_is_object(last)) {
+		json_free(last);
+		return NULL;
+	}
+	droot = json_get_string(last, "deployment_root");
+	local = json_get(last, "local");
+	if (droot != NULL)
+		scripts = xasprintf("%s/logs/scripts.log", droot);
+	agent = xasprintf("%s/%s.log", cfg->log_dir,
+	    local != NULL && json_bool_value(local)
+		? "codedeploy-local"
+		: (cfg->program_name != NULL ? cfg->program_name
+					     : "codedeploy-agent"));
+	logs = json_object();
+	json_set(logs, "scripts",
+	    scripts != NULL && exists(scripts) ? json_string(scripts)
+					       : json_null());
+	json_set(
+	    logs, "agent", exists(agent) ? json_string(agent) : json_null());
+	json_set(last, "logs", logs);
+	free(scripts);
+	free(agent);
+	return last;
+}
+
+static void
+print_last_deployment(const struct json *last, FILE *out)
+{
+	const struct json *logs = json_get(last, "logs");
+	const char *s, *msg = json_get_string(last, "message");
+	char buf[96];
+
+	when(num(last, "time"), buf, sizeof(buf));
+	fprintf(out, "last deployment: %s (group %s)\n",
+	    json_get_string(last, "deployment_id"),
+	    json_get_string(last, "deployment_group_id"));
+	fprintf(out, "  last command: %s %s, %s\n",
+	    json_get_string(last, "command"), json_get_string(last, "status"),
+	    buf);
+	if (msg != NULL &&
+	    strcmp(json_get_string(last, "status"), "Failed") == 0)
+		fprintf(out, "  error:       %s\n", msg);
+	if ((s = json_get_string(logs, "scripts")) != NULL)
+		fprintf(out, "  scripts log: %s\n", s);
+	if ((s = json_get_string(logs, "agent")) != NULL)
+		fprintf(out, "  agent log:   %s\n", s);
+}
+
 int
 status_main(const struct cfg *cfg, int as_json, FILE *out)
 {
@@ -92,6 +162,7 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 	struct dirent *de;
 	char buf[96];
 	const char *err_text;
+	struct json *last;
 
 	while (dp != NULL && (de = readdir(dp)) != NULL) {
 		char *path;
@@ -127,6 +198,8 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 	json_set(
 	    report, "last_error_time", json_number(num(st, "last_error_time")));
 	json_set(report, "in_flight", flights);
+	last = last_deployment(cfg);
+	json_set(report, "last_deployment", last != NULL ? last : json_null());
 
 	if (as_json) {
 		char *text = json_print(report);
@@ -171,6 +244,8 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 			fprintf(out, "  last error:  %s, %s\n", buf, err_text);
 		}
 	}
+	if (!as_json && last != NULL)
+		print_last_deployment(last, out);
 	json_free(report);
 	json_free(st);
 	free(status_path);

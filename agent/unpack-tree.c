@@ -115,7 +115,8 @@ normalise(const char *name, char *out, size_t *ncomp)
 	const char *p = name;
 	size_t len = 0, n = 0;
 
-	if (name[0] == '/')
+	/* "/" alone (or "/./") names the root, as GNU tar and v1 take it */
+	if (name[0] == '/' && name[strspn(name, "/.")] != '\0')
 		return "is an absolute path";
 	while (*p != '\0') {
 		size_t clen = strcspn(p, "/");

@@ -93,4 +93,31 @@ check "on-premises file with both ARNs: exit 1" test "$RC" -eq 1
 check "on-premises file with both ARNs: says so" \
 	contains "$ERR" "$onprem: both iam_user_arn and iam_session_arn"
 
+# --- config --json: each value and where it came from --------------------------
+cat >"$conf" <<YML
+# a comment
+:log_dir: $T_TMP/logs
+:proxy_uri: http://user:s3cret@proxy.example:3128
+:wait_between_runs: 7
+:frobnicate: 1
+YML
+run "$CDAGENT" config -c "$conf" --json
+check "--json: exit 0" test "$RC" -eq 0
+check "--json: the warning on stderr, not in the document" contains "$ERR" "unknown key 'frobnicate'"
+check "--json: values, sources (file:line or default), unknown keys" \
+	test "$(/usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+k = d["keys"]
+conf = sys.argv[1]
+assert d["config_file"] == conf
+assert k["log_dir"] == {"value": sys.argv[2], "source": conf + ":2"}, k["log_dir"]
+assert k["wait_between_runs"] == {"value": 7, "source": conf + ":4"}
+assert k["max_revisions"] == {"value": 5, "source": "default"}, k["max_revisions"]
+assert k["verbose"]["value"] is False and k["verbose"]["source"] == "default"
+assert k["proxy_uri"]["value"] == "http://user:[REDACTED]@proxy.example:3128"
+assert d["unknown_keys"] == [{"name": "frobnicate", "line": 5}]
+print("ok")' "$conf" "$T_TMP/logs" <<<"$OUT" 2>&1)" = ok
+check "--json: the proxy password never printed" lacks "$OUT" 's3cret'
+
 done_testing

@@ -133,11 +133,14 @@ check "status names the pid and the last poll" \
 	contains "$OUT" "running \(pid $AGENT_PID\).*|last poll"
 run "$CDAGENT" status -c "$T_TMP/agent.yml" --json
 check "status --json" test "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["running"] and d["last_successful_poll"] > 0)' <<<"$OUT")" = True
+check "status --json: the last deployment and its scripts.log" test "$($PY -c 'import json,sys; d=json.load(sys.stdin)["last_deployment"]; print(d["deployment_id"] == "d-INPLACE01" and d["command"] == "ValidateService" and d["status"] == "Succeeded" and d["logs"]["scripts"].endswith("/d-INPLACE01/logs/scripts.log") and d["logs"]["agent"].endswith("/codedeploy-agent.log"))' <<<"$OUT")" = True
 cp "$T_TMP/agent.yml" "$T_TMP/agent.yml.good"
 echo ":wait_between_runs: 2" >>"$T_TMP/agent.yml"
+echo ":frobnicate_on_reload: 1" >>"$T_TMP/agent.yml"
 kill -HUP "$AGENT_PID"
 for i in $(seq 50); do grep -q 'configuration reloaded' "$T_TMP/agent.out" && break; sleep 0.1; done
 check "SIGHUP re-reads the configuration" grep -q "configuration reloaded from $T_TMP/agent.yml" "$T_TMP/agent.out"
+check "... and logs its warnings" grep -q "reload: .*agent.yml:[0-9]*: unknown key 'frobnicate_on_reload'" "$T_TMP/agent.out"
 echo ":wait_between_runs: sometimes" >>"$T_TMP/agent.yml"
 kill -HUP "$AGENT_PID"
 for i in $(seq 50); do grep -q 'keeping the running configuration' "$T_TMP/agent.out" && break; sleep 0.1; done
@@ -167,6 +170,45 @@ check "... and records it" test "$(cat "$root/g-one/d-REUSE0001/.bundle-source" 
 check "a missing source falls back to a download" \
 	test "$(q "s['commands']['hc-d-REUSE0002-1']['diagnostics']['message']")" = "Succeeded: "
 check "... from the revision's location" grep -q '^BeforeInstall r2 d-REUSE0002' "$PROOF"
+stop_agent
+
+## --- a typo'd revision never stops the running app ---------------------------
+: >"$PROOF"
+cp -r "$T_TMP/rev/r1" "$T_TMP/rev/typo"
+sed -i 's/^  AfterInstall:$/  AfterInstal:/' "$T_TMP/rev/typo/appspec.yml"
+last_before=$(cat "$root/deployment-instructions/g-one_last_successful_install")
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-TYPO00001","spec":'"$(spec d-TYPO00001 g-one typo)"',"commands":'"$INPLACE"'}]}'
+start_agent
+wait_for "s['done']" 30
+check "typo'd revision: ApplicationStop failed" test "$(cmd hc-d-TYPO00001-1 completed_status)" = Failed
+check "... with the appspec error, file:line:col" \
+	contains "$(q "s['commands']['hc-d-TYPO00001-1']['diagnostics']['message']")" "appspec.yml:[0-9]+:[0-9]+: .*AfterInstal"
+check "... and the running app's ApplicationStop did not run" test ! -s "$PROOF"
+check "... nor anything after it" test "$(cmd hc-d-TYPO00001-2 acknowledged)" = False
+check "... the installed files untouched" test "$(cat "$T_TMP/dest/r1/rev.txt")" = r1
+check "... the last successful revision unchanged" \
+	test "$(cat "$root/deployment-instructions/g-one_last_successful_install")" = "$last_before"
+check "... and no archive of the new revision" test ! -e "$root/g-one/d-TYPO00001/deployment-archive"
+run "$CDAGENT" status -c "$T_TMP/agent.yml"
+check "status: the typo'd deployment's ApplicationStop failed, with the error" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "last deployment: d-TYPO00001 \(group g-one\) +last command: ApplicationStop Failed, .* error: .*AfterInstal"
+stop_agent
+: >"$PROOF"
+cp -r "$T_TMP/rev/r1" "$T_TMP/rev/warn"
+printf 'colour: blue\n' >>"$T_TMP/rev/warn/appspec.yml"
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-WARN00001","spec":'"$(spec d-WARN00001 g-one warn)"',"commands":'"$INPLACE"'}]}'
+echo ":frobnicate: 1" >>"$T_TMP/agent.yml"
+start_agent
+wait_for "s['done']" 30
+check "a valid revision with a warning deploys" \
+	test "$(q "all(c['completed_status']=='Succeeded' for c in s['commands'].values())")" = True
+check "... after the running app's ApplicationStop" grep -q '^ApplicationStop r1 d-WARN00001' "$PROOF"
+check "... the appspec warning in the agent log, with the deployment" \
+	grep -q "d-WARN00001.*appspec.yml:[0-9]*:1: unknown key 'colour'" "$T_TMP/agent.out"
+check "... and in the agent's log file" \
+	grep -q "d-WARN00001.*unknown key 'colour'" "$T_TMP/log/codedeploy-agent.log"
+check "a configuration warning reaches the agent's log file" \
+	grep -q "agent.yml:[0-9]*: unknown key 'frobnicate'" "$T_TMP/log/codedeploy-agent.log"
 stop_agent
 
 ## --- a failing hook, then throttling ----------------------------------------

@@ -16,6 +16,7 @@ echo x >"$app/files/x"
 cat >"$app/appspec.yml" <<YML
 version: 0.0
 os: linux
+colour: blue
 files:
   - source: files
     destination: $T_TMP/dest
@@ -83,6 +84,8 @@ check "journald has the hook's stderr line" \
 	contains "$fields" "^\[stderr\]warning from the hook\|$did\|jgroup\|AfterInstall\|scripts/hello.sh\|"
 check "journald has the event header" \
 	contains "$fields" "^LifecycleEvent - AfterInstall\|$did\|jgroup\|AfterInstall\|"
+check "journald has the appspec warning with the deployment's fields" \
+	contains "$fields" "unknown key 'colour'.*\|$did\|jgroup\|\|\|\|4\|codedeploy-local\$"
 check "the hook's lines are in scripts.log too" \
 	contains "$(cat "$T_TMP"/root/jgroup/*/logs/scripts.log)" '\[stdout\]hello from the hook$'
 

@@ -79,6 +79,7 @@ validation "group named like the instructions" "agent's own directory" -l "$T_TM
 validation "group named like the logs" "agent's own directory" -l "$T_TMP/app" -g deployment-logs
 validation "group starting with a dot" "starts with '\.'" -l "$T_TMP/app" -g .cdagent-locks
 validation "group name too long" "at most 219 bytes" -l "$T_TMP/app" -g "$(printf '%0220d' 0)"
+validation "bad percent-encoding in the s3 query" "'etag=%zz' has a '%' not followed by two hex digits" -l "s3://bucket/key?etag=%zz" -t zip
 validation "s3 without key" "not in the expected format of 's3://bucket/key'" -l s3://bucket -t zip
 validation "unknown https host" "cannot be determined to be S3, Github, or a local file" -l https://example.com/x.zip -t zip
 validation "bad github URL" "github location .* not in the expected format" -l https://github.com/onlyowner -t zip
@@ -113,6 +114,95 @@ check "second deployment: ApplicationStop from the previous revision" \
 check "second deployment: file replaced" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
 check "group holds both deployments" test "$(ls "$root/default-local-deployment-group" | wc -l)" -eq 2
 
+# --- a broken revision never stops the running app ----------------------------------
+last_before=$(cat "$root/deployment-instructions/default-local-deployment-group_last_successful_install")
+ndeploy=$(ls "$root/default-local-deployment-group" | wc -l)
+cp -r "$T_TMP/app2" "$T_TMP/typo"
+sed -i 's/^  AfterInstall:$/  AfterInstal:/' "$T_TMP/typo/appspec.yml"
+: >"$PROOF"
+deploy -l "$T_TMP/typo"
+check "typo'd hook name: exit 1" test "$RC" -eq 1
+check "typo'd hook name: the appspec error, file:line:col" contains "$ERR" "^ERROR: appspec.yml:[0-9]+:[0-9]+: .*AfterInstal"
+check "typo'd hook name: ApplicationStop of the running app did not run" test ! -s "$PROOF"
+check "typo'd hook name: installed files untouched" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
+check "typo'd hook name: last successful unchanged" test "$(cat "$root/deployment-instructions/default-local-deployment-group_last_successful_install")" = "$last_before"
+check "typo'd hook name: no event ran" lacks "$OUT" "succeeded|skipped"
+check "typo'd hook name: names the agent log, not a missing scripts.log" contains "$(tail -1 <<<"$OUT")" "^See the agent log at $T_TMP/log/codedeploy-local.log for more details\$"
+check "typo'd hook name: no scripts.log named" lacks "$OUT" "scripts.log"
+cp -r "$T_TMP/app2" "$T_TMP/missing"
+rm "$T_TMP/missing/scripts/AfterInstall.sh" "$T_TMP/missing/content/file.txt"
+rmdir "$T_TMP/missing/content"
+printf '      runas: no-such-user-cdagent\n' >>"$T_TMP/missing/appspec.yml"
+printf 'colour: blue\n' >>"$T_TMP/missing/appspec.yml"
+deploy -l "$T_TMP/missing"
+check "missing script and source: exit 1" test "$RC" -eq 1
+check "missing script: file:line:col and the script" contains "$ERR" "appspec.yml:[0-9]+:[0-9]+: hook AfterInstall: script 'scripts/AfterInstall.sh' does not exist in the revision"
+check "missing source: named" contains "$ERR" "appspec.yml:[0-9]+:[0-9]+: files: source 'content' does not exist in the revision"
+check "missing runas user: named" contains "$ERR" "runas user 'no-such-user-cdagent' does not exist on this host"
+check "unknown key: a warning on the console" contains "$ERR" "^WARNING: appspec.yml:[0-9]+:1: unknown key 'colour'"
+check "unknown key: the warning in the agent log" contains "$(cat "$T_TMP/log/codedeploy-local.log")" "unknown key 'colour'"
+check "missing script: ApplicationStop did not run" test ! -s "$PROOF"
+check "missing script: installed files untouched" test "$(cat "$dest/file.txt")" = "content of $T_TMP/app2"
+
+# --- --json: one document, events with status, duration, exit code, error --------
+cp -r "$T_TMP/app2" "$T_TMP/fails3"
+printf '#!/bin/sh\necho "line one"\necho "the reason it failed" >&2\nexit 3\n' >"$T_TMP/fails3/scripts/ApplicationStart.sh"
+deploy -l "$T_TMP/fails3" --json
+check "--json failing: exit 1" test "$RC" -eq 1
+json_check() {
+	/usr/bin/python3 -c "$1" <<<"$OUT" 2>&1
+}
+check "--json failing: one JSON document with the failing event" test "$(json_check '
+import json, sys
+d = json.load(sys.stdin)
+ev = {e["name"]: e for e in d["events"]}
+assert d["status"] == "Failed", d
+assert ev["ApplicationStart"]["status"] == "Failed"
+assert ev["ApplicationStart"]["exit_code"] == 3
+assert "exit code 3" in ev["ApplicationStart"]["error"]
+assert ev["AfterInstall"]["status"] == "Succeeded" and ev["AfterInstall"]["exit_code"] is None
+assert ev["ValidateService"]["status"] == "NotRun"
+assert all(isinstance(e["duration_ms"], (int, float)) for e in d["events"])
+assert d["logs"]["scripts"].endswith("/logs/scripts.log")
+print("ok")')" = ok
+check "--json: the human lines go to stderr" contains "$ERR" "ApplicationStart failed \\([0-9.]+ s\\)"
+check "failing script: its last lines on the console" contains "$ERR" "^    .*\\[stderr\\]the reason it failed\$"
+did3=$(grep -o 'd-[A-Z0-9]\{9\}-local' <<<"$OUT" | head -1)
+run "$CDAGENT" status -c "$conf"
+check "status: the last deployment, its failed command and time" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "last deployment: d-[A-Z0-9]{9}-local \(group default-local-deployment-group\) +last command: ApplicationStart Failed, [0-9-]{10} [0-9:]{8} UTC"
+check "status: the error and where the logs are" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "error: +Script at specified location: scripts/ApplicationStart.sh failed with exit code 3 +scripts log: $root/default-local-deployment-group/d-[A-Z0-9]{9}-local/logs/scripts.log +agent log: +$T_TMP/log/codedeploy-local.log"
+run "$CDAGENT" status -c "$conf" --json
+check "status --json: the last deployment" test "$(/usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)["last_deployment"]
+assert d["command"] == "ApplicationStart" and d["status"] == "Failed", d
+assert d["logs"]["scripts"].endswith("/logs/scripts.log") and d["time"] > 0
+print("ok")' <<<"$OUT" 2>&1)" = ok
+deploy -l "$T_TMP/typo"
+run "$CDAGENT" status -c "$conf"
+check "status: a revision that failed its checks is the last deployment" \
+	contains "$(tr '\n' ' ' <<<"$OUT")" "last command: check of the new revision Failed.*error: .*AfterInstal"
+check "status: ... naming no scripts.log that does not exist" lacks "$OUT" "scripts log"
+both=$("$CDAGENT" local -c "$conf" -l "$T_TMP/fails3" 2>&1 | cat)
+check "piped, stdout and stderr keep their order" \
+	contains "$(tr '\n' ' ' <<<"$both")" "AfterInstall succeeded.* ApplicationStart failed .*the reason it failed .*ERROR: Script at specified location: scripts/ApplicationStart.sh failed with exit code 3 Total time .* See the deployment log"
+deploy -l "$T_TMP/fails3"
+check "failing script: its words on stdout" contains "$OUT" "^    .*\\[stderr\\]the reason it failed\$"
+check "failing script: per-event durations" contains "$OUT" "^  AfterInstall succeeded \\([0-9]+\\.[0-9] s\\)\$"
+check "failing script: total time" contains "$OUT" "^Total time [0-9]+\\.[0-9] s\$"
+deploy -l "$T_TMP/app2" --json
+check "--json success: exit 0" test "$RC" -eq 0
+check "--json success: parses, every event done" test "$(json_check '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == "Succeeded" and d["error"] is None, d
+assert [e["name"] for e in d["events"]][:4] == ["BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop", "DownloadBundle"]
+assert all(e["status"] in ("Succeeded", "Skipped") for e in d["events"]), d
+assert d["duration_ms"] >= 0
+print("ok")')" = ok
+
 # --- archives: tar, tgz, zip (with a top directory stripped) ---------------------
 rm -rf "$root" "$dest"
 make_app "$T_TMP/pkg/myapp"
@@ -126,6 +216,30 @@ for t in tar tgz zip; do
 	check "$t bundle: bundle.tar links the bundle" test -L "$(ls -d "$root/group-$t"/d-*)/bundle.tar"
 done
 check "zip: the single top directory was stripped" test -f "$(ls -d "$root/group-zip"/d-*)/deployment-archive/appspec.yml"
+# Python's tarfile writes the root of an empty arcname as "/": the root
+rm -rf "$dest"
+/usr/bin/python3 - "$T_TMP/pkg/myapp" "$T_TMP/rootslash.tar" "$T_TMP/etcx.tar" <<'PY'
+import io, sys, tarfile
+src, good, bad = sys.argv[1:]
+with tarfile.open(good, "w") as t:
+    t.add(src, arcname="")
+    for name in ("./", "."):
+        info = tarfile.TarInfo(name)
+        info.type = tarfile.DIRTYPE
+        t.addfile(info)
+with tarfile.open(bad, "w") as t:
+    t.add(src, arcname="")
+    info = tarfile.TarInfo("/etc/cdagent-test-x")
+    info.size = 2
+    t.addfile(info, io.BytesIO(b"x\n"))
+PY
+check "python's tarfile names the root '/'" contains "$(tar -tf "$T_TMP/rootslash.tar")" '^/$'
+deploy -l "$T_TMP/rootslash.tar" -t tar -g rootslash
+check "a root entry '/' (and './', '.') is skipped: deploys" test "$RC" -eq 0
+check "... and installs" test -f "$dest/file.txt"
+deploy -l "$T_TMP/etcx.tar" -t tar -g etcx
+check "an absolute entry /etc/x is still refused" contains "$RC $ERR" "^1 .*'/etc/cdagent-test-x': its name is an absolute path"
+check "... and nothing written there" test ! -e /etc/cdagent-test-x
 
 # --- events: subsets, insertion of DownloadBundle/Install, custom events ------------
 rm -rf "$root" "$dest"

@@ -107,6 +107,10 @@ check "latest version without versionId" test "$(cat "$dest/file.txt")" = "versi
 deploy -l "s3://bundles/app/rev.tgz?versionId=$v1&etag=$etag1" -t tgz
 check "matching etag (with quotes) deploys" test "$RC" -eq 0
 
+# v1 decodes the query (URI.decode_www_form): a quoted ETag sent URL-encoded
+deploy -l "s3://bundles/app/rev.tgz?versionId=$($PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$v1")&etag=$($PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$etag1")" -t tgz
+check "a percent-encoded etag=%22...%22 is decoded and deploys" test "$RC" -eq 0
+
 rm -rf "$root"
 deploy -l "s3://bundles/app/rev.tgz?versionId=$v1&etag=0123456789abcdef" -t tgz
 check "etag mismatch fails" test "$RC" -ne 0
@@ -158,6 +162,8 @@ wait "$agent"
 check "cdagent run deploys an S3 revision by versionId" \
 	test "$($PY -c 'import json,sys; s=json.load(open(sys.argv[1])); print(all(c["completed_status"]=="Succeeded" and c["completes"]==1 for c in s["commands"].values()))' "$T_TMP/st.json")" = True
 check "... installing the older version" test "$(cat "$dest/file.txt" 2>/dev/null)" = "version one"
+check "... the bundle fetched before ApplicationStop, not again at DownloadBundle" \
+	grep -q "using the bundle fetched before ApplicationStop" "$T_TMP/agent.out"
 srv_stop cs
 
 # A large object: parallel ranged GETs, compared byte for byte.
