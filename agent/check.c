@@ -171,12 +171,7 @@ check_files(const char *archive_dir, const struct appspec *as, unsigned flags,
 			    "%s:%u:%u: files: source '%s' %s; add it to the "
 			    "revision or fix the source",
 			    base_name(as), f->line, f->col, f->source, why);
-		if (f->destination[0] != '/')
-			check_report_add(rep, 0,
-			    "%s:%u:%u: files: destination '%s' is relative; "
-			    "it is taken from /, write /%s",
-			    base_name(as), f->line, f->col, f->destination,
-			    f->destination);
+		/* relative destinations are refused by appspec_parse */
 		if ((flags & CHECK_HOST) && stat(f->destination, &st) == 0 &&
 		    !S_ISDIR(st.st_mode))
 			check_report_add(rep, !has_before_install(as),

@@ -136,18 +136,21 @@ check__missing_source__error_root_source_fine(void **state)
 }
 
 static void
-check__relative_destination__warning_only(void **state)
+check__relative_destination__error_with_line_and_col(void **state)
 {
-	size_t nerrors;
-	char *out = check_text(*state,
-	    HDR "files:\n  - source: /\n    destination: srv/app\n", 0,
-	    &nerrors);
+	const char *text =
+	    HDR "files:\n  - source: /\n    destination: srv/app\n";
+	struct appspec *as = NULL;
+	struct err err = ERR_INIT;
 
-	assert_int_equal(nerrors, 0);
-	assert_non_null(strstr(out,
-	    "W appspec.yml:4:5: files: destination "
+	(void)state;
+	assert_int_equal(
+	    appspec_parse(text, strlen(text), "appspec.yml", NULL, &as, &err),
+	    -1);
+	assert_null(as);
+	assert_non_null(strstr(err.msg,
+	    "appspec.yml:5:18: files[0].destination: "
 	    "'srv/app' is relative"));
-	free(out);
 }
 
 static void
@@ -285,7 +288,7 @@ main(void)
 		T(check__script_is_a_directory__error),
 		T(check__script_escaping_the_revision__error),
 		T(check__missing_source__error_root_source_fine),
-		T(check__relative_destination__warning_only),
+		T(check__relative_destination__error_with_line_and_col),
 		T(check__no_archive__revision_files_not_looked_at),
 		T(check__missing_runas_user__error_only_with_host),
 		T(check__missing_user_with_before_install__warning),
