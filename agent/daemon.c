@@ -40,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -722,11 +723,15 @@ check_endpoint(struct daemon *d, struct err *err)
 	return ret;
 }
 
+/*
+ * Who this host is and how it signs: the on-premises file, region, host
+ * identifier and credentials.  A failure here is the administrator's to fix
+ * (a restart finds the same host), so daemon_main exits EX_CONFIG for it.
+ */
 static int
-setup(struct daemon *d, struct err *err)
+setup_identity(struct daemon *d, struct err *err)
 {
 	struct sigv4_credentials probe;
-	struct cmdsvc_opts opts;
 
 	if (cfg_onprem_load(d->cfg->on_premises_config_file, &d->onprem, err) <
 	    0)
@@ -739,8 +744,14 @@ setup(struct daemon *d, struct err *err)
 	    creds_host_identifier(d->chain, &d->host_id, err) < 0)
 		return -1;
 	/* Fail now on missing credentials, not at the first poll. */
-	if (creds_chain_sigv4(d->chain, &probe, NULL, err) < 0)
-		return -1;
+	return creds_chain_sigv4(d->chain, &probe, NULL, err);
+}
+
+static int
+setup(struct daemon *d, struct err *err)
+{
+	struct cmdsvc_opts opts;
+
 	d->endpoint = cmdsvc_endpoint(d->cfg, d->region, NULL);
 	svc_opts(d, &opts);
 	opts.tick = tick;
@@ -923,6 +934,11 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 	d.cfg_path = cfg_path;
 	d.started = time(NULL);
 	install_handlers();
+	if (setup_identity(&d, &err) < 0) {
+		log_error("cannot start: %s", err.msg);
+		ret = EX_CONFIG;
+		goto out;
+	}
 	if (setup(&d, &err) < 0) {
 		log_error("cannot start: %s", err.msg);
 		goto out;
@@ -945,7 +961,12 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 			break;
 		if (err.code == E_AUTH ||
 		    clock_now_ms() + wait_s * 1000LL > check_deadline) {
+			/* A certificate that does not verify needs a CA
+			 * bundle or proxy fixed; an endpoint that cannot
+			 * be reached yet is worth a restart. */
 			log_error("cannot start: %s", err.msg);
+			if (err.code == E_AUTH)
+				ret = EX_CONFIG;
 			goto out;
 		}
 		if (stop_requested)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "cfg.h"
 #include "crypto.h"
@@ -30,6 +31,11 @@
 #include "ytree.h"
 
 #define EXIT_USAGE 2
+/*
+ * A configuration or credential error: EX_CONFIG (78) of sysexits.h, which
+ * the unit's RestartPreventExitStatus= keeps systemd from restarting.
+ */
+#define EXIT_CONFIG EX_CONFIG
 
 struct subcommand {
 	const char *name;
@@ -181,7 +187,7 @@ cmd_config(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct cfg_onprem *onprem = NULL;
 	const char *path = NULL;
-	int c, ret = 1;
+	int c, ret = EXIT_CONFIG;
 
 	while (
 	    (c = next_option(argc, argv, "config", "+:c:h", longopts)) != -1) {
@@ -331,7 +337,7 @@ cmd_run(int argc, char **argv)
 		path = cfg_default_path();
 	cfg = load_cfg(path);
 	if (cfg == NULL)
-		return 1;
+		return EXIT_CONFIG;
 	print_diags(cfg->diags, cfg->ndiags);
 	open_agent_log(cfg);
 	ret = daemon_main(cfg, path);
@@ -378,7 +384,7 @@ cmd_status(int argc, char **argv)
 		    "status", "unexpected argument '%s'", argv[optind]);
 	cfg = load_cfg(path);
 	if (cfg == NULL)
-		return 1;
+		return EXIT_CONFIG;
 	ret = status_main(cfg, as_json, stdout);
 	cfg_free(cfg);
 	return ret;

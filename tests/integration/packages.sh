@@ -362,7 +362,7 @@ OUT=$(cat "$T_TMP/verify.out")
 check "systemd-analyze verify does complain about a broken copy" test -n "$OUT"
 missing=
 for line in 'Type=notify' 'NotifyAccess=main' "ExecReload=/bin/sh -c 'kill -HUP \"\$\$MAINPID\"'" \
-	'WatchdogSec=60s' 'Restart=on-failure' 'KillMode=process' \
+	'WatchdogSec=60s' 'Restart=on-failure' 'RestartPreventExitStatus=78' 'KillMode=process' \
 	'SyslogIdentifier=codedeploy-agent' 'Wants=network-online.target' \
 	'After=network-online.target' 'WantedBy=multi-user.target'; do
 	grep -qxF -- "$line" "$unit" || missing="$missing [$line]"
