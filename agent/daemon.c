@@ -24,7 +24,8 @@
  * the next start report every interrupted command as Failed, code 7.
  *
  * Signals: SIGTERM/SIGINT stop polling and wait for running commands up to
- * kill_agent_max_wait_time_seconds; SIGHUP re-reads the configuration.
+ * kill_agent_max_wait_time_seconds; SIGHUP re-reads the configuration and
+ * reopens the log file (logrotate).
  */
 #include "config.h"
 
@@ -783,6 +784,14 @@ reload(struct daemon *d)
 
 	reload_requested = 0;
 	sysd_reloading(0);
+	/* logrotate's postrotate sends SIGHUP too: write to the new file.
+	 * A command child still running keeps the old one until it ends
+	 * (hence delaycompress in the logrotate snippet). */
+	if (log_reopen(&err) < 0) {
+		log_error(
+		    "reload: %s; still writing the old log file", err.msg);
+		err_clear(&err);
+	}
 	if (d->cfg_path != NULL &&
 	    cfg_load_file(fresh, d->cfg_path, &err) < 0) {
 		log_error(
