@@ -836,6 +836,9 @@ drain(struct daemon *d)
 		}
 		nanosleep(&ts, NULL);
 		reap(d);
+		/* still alive while we wait (the stop may be an upgrade's
+		 * restart during a long hook) */
+		sysd_watchdog();
 	}
 	if (d->nchildren > 0)
 		log_warn("stopping with %zu command(s) still running after "

@@ -321,7 +321,9 @@ cmd_run(int argc, char **argv)
 			       "out the deployments it hands out.  SIGTERM "
 			       "stops it (running commands are\n"
 			       "given kill_agent_max_wait_time_seconds to "
-			       "finish); SIGHUP re-reads FILE.\n\n"
+			       "finish); SIGHUP re-reads FILE and reopens\n"
+			       "the log file.  A configuration or credential "
+			       "error exits 78.\n\n"
 			       "  -c, --config-file FILE  the configuration "
 			       "(default %s)\n",
 			    CFG_DEFAULT_PATH);
@@ -373,7 +375,8 @@ cmd_status(int argc, char **argv)
 			       "Say whether the agent runs, its pid, its last "
 			       "successful poll, the commands\n"
 			       "in flight and its last error.  Exit status: 0 "
-			       "running, 3 not running.\n");
+			       "running, 3 not running,\n"
+			       "78 the configuration cannot be read.\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
