@@ -26,6 +26,18 @@
  * Signals: SIGTERM/SIGINT stop polling and wait for running commands up to
  * kill_agent_max_wait_time_seconds; SIGHUP re-reads the configuration and
  * reopens the log file (logrotate).
+ *
+ * Upgrades.  A package upgrade must neither wait for a deployment nor
+ * fail one.  So the packages queue the restart (`systemctl --no-block
+ * try-restart`) and return at once; systemd sends this process SIGTERM,
+ * and drain() lets every running command finish and report itself (once:
+ * its child does the reporting) while no new command is taken (the
+ * service hands it out again later); then the process exits 0 and systemd
+ * starts the new binary, which polls.  The old binary's code keeps
+ * running from its inode meanwhile.  Restarting at once instead would
+ * fail the running event (its child dies with us, and the next start
+ * reports code 7), and running two agents side by side would race on the
+ * pid file, the status file and the Commands API host identity.
  */
 #include "config.h"
 
