@@ -494,6 +494,8 @@ for word in 'cdagent run' 'cdagent local' 'cdagent status' 'cdagent version' \
 	'cdagent config' 'cdagent help' /etc/codedeploy-agent/conf/codedeployagent.yml \
 	codedeploy.onpremises.yml AWS_REGION AWS_HOST_IDENTIFIER AWS_SSL_CA_BUNDLE \
 	SSL_CERT_FILE HTTPS_PROXY NO_PROXY AWS_EC2_METADATA_SERVICE_ENDPOINT \
+	AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE AWS_EC2_METADATA_DISABLED AWS_ACCESS_KEY_ID \
+	AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_SSL_CA_DIRECTORY CODEDEPLOY_GITHUB_TOKEN \
 	CODEDEPLOY_DEVELOPER_MODE DEPLOYMENT_ID DEPLOYMENT_GROUP_ID LIFECYCLE_EVENT \
 	SCRIPT HOOK_PID PRIORITY 'exits 0 when the agent runs and 3 when it does not' \
 	'78 (EX_CONFIG)' RestartPreventExitStatus=78 /etc/logrotate.d/codedeploy-agent; do
