@@ -24,7 +24,20 @@
  * the next start report every interrupted command as Failed, code 7.
  *
  * Signals: SIGTERM/SIGINT stop polling and wait for running commands up to
- * kill_agent_max_wait_time_seconds; SIGHUP re-reads the configuration.
+ * kill_agent_max_wait_time_seconds; SIGHUP re-reads the configuration and
+ * reopens the log file (logrotate).
+ *
+ * Upgrades.  A package upgrade must neither wait for a deployment nor
+ * fail one.  So the packages queue the restart (`systemctl --no-block
+ * try-restart`) and return at once; systemd sends this process SIGTERM,
+ * and drain() lets every running command finish and report itself (once:
+ * its child does the reporting) while no new command is taken (the
+ * service hands it out again later); then the process exits 0 and systemd
+ * starts the new binary, which polls.  The old binary's code keeps
+ * running from its inode meanwhile.  Restarting at once instead would
+ * fail the running event (its child dies with us, and the next start
+ * reports code 7), and running two agents side by side would race on the
+ * pid file, the status file and the Commands API host identity.
  */
 #include "config.h"
 
@@ -40,6 +53,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -722,11 +736,15 @@ check_endpoint(struct daemon *d, struct err *err)
 	return ret;
 }
 
+/*
+ * Who this host is and how it signs: the on-premises file, region, host
+ * identifier and credentials.  A failure here is the administrator's to fix
+ * (a restart finds the same host), so daemon_main exits EX_CONFIG for it.
+ */
 static int
-setup(struct daemon *d, struct err *err)
+setup_identity(struct daemon *d, struct err *err)
 {
 	struct sigv4_credentials probe;
-	struct cmdsvc_opts opts;
 
 	if (cfg_onprem_load(d->cfg->on_premises_config_file, &d->onprem, err) <
 	    0)
@@ -739,8 +757,14 @@ setup(struct daemon *d, struct err *err)
 	    creds_host_identifier(d->chain, &d->host_id, err) < 0)
 		return -1;
 	/* Fail now on missing credentials, not at the first poll. */
-	if (creds_chain_sigv4(d->chain, &probe, NULL, err) < 0)
-		return -1;
+	return creds_chain_sigv4(d->chain, &probe, NULL, err);
+}
+
+static int
+setup(struct daemon *d, struct err *err)
+{
+	struct cmdsvc_opts opts;
+
 	d->endpoint = cmdsvc_endpoint(d->cfg, d->region, NULL);
 	svc_opts(d, &opts);
 	opts.tick = tick;
@@ -772,6 +796,14 @@ reload(struct daemon *d)
 
 	reload_requested = 0;
 	sysd_reloading(0);
+	/* logrotate's postrotate sends SIGHUP too: write to the new file.
+	 * A command child still running keeps the old one until it ends
+	 * (hence delaycompress in the logrotate snippet). */
+	if (log_reopen(&err) < 0) {
+		log_error(
+		    "reload: %s; still writing the old log file", err.msg);
+		err_clear(&err);
+	}
 	if (d->cfg_path != NULL &&
 	    cfg_load_file(fresh, d->cfg_path, &err) < 0) {
 		log_error(
@@ -818,6 +850,9 @@ drain(struct daemon *d)
 		}
 		nanosleep(&ts, NULL);
 		reap(d);
+		/* still alive while we wait (the stop may be an upgrade's
+		 * restart during a long hook) */
+		sysd_watchdog();
 	}
 	if (d->nchildren > 0)
 		log_warn("stopping with %zu command(s) still running after "
@@ -925,6 +960,11 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 	d.cfg_path = cfg_path;
 	d.started = time(NULL);
 	install_handlers();
+	if (setup_identity(&d, &err) < 0) {
+		log_error("cannot start: %s", err.msg);
+		ret = EX_CONFIG;
+		goto out;
+	}
 	if (setup(&d, &err) < 0) {
 		log_error("cannot start: %s", err.msg);
 		goto out;
@@ -947,7 +987,12 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 			break;
 		if (err.code == E_AUTH ||
 		    clock_now_ms() + wait_s * 1000LL > check_deadline) {
+			/* A certificate that does not verify needs a CA
+			 * bundle or proxy fixed; an endpoint that cannot
+			 * be reached yet is worth a restart. */
 			log_error("cannot start: %s", err.msg);
+			if (err.code == E_AUTH)
+				ret = EX_CONFIG;
 			goto out;
 		}
 		if (stop_requested)

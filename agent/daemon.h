@@ -20,8 +20,13 @@
 /*
  * Run until SIGTERM/SIGINT.  cfg_path is the file read (and read again on
  * SIGHUP); NULL for the built-in defaults.  Returns the process exit code:
- * 0 after a clean stop, 1 when start-up cannot succeed (a bad config or no
- * credentials), with one line on stderr/journald saying why.
+ * 0 after a clean stop; EX_CONFIG (78) when start-up fails for a reason only
+ * the administrator can fix (no credentials or region, a bad on-premises
+ * file, FIPS outside the US, an endpoint certificate that does not verify),
+ * so systemd does not restart it (RestartPreventExitStatus=78); 1 when it
+ * fails for a reason a later start may not meet (the endpoint unreachable,
+ * the state directory unwritable).  Either way with one line on
+ * stderr/journald saying why.
  */
 int daemon_main(struct cfg *cfg, const char *cfg_path);
 

@@ -681,8 +681,10 @@ load_config(const char *path, struct cfg **out)
 			if (cfg->diags[i].is_error)
 				fprintf(
 				    stderr, "ERROR: %s\n", cfg->diags[i].msg);
+		if (cfg->ndiags == 0)
+			fprintf(stderr, "ERROR: %s\n", err.msg);
 		cfg_free(cfg);
-		return LOCAL_EXIT_USAGE;
+		return LOCAL_EXIT_CONFIG;
 	}
 	for (i = 0; i < cfg->ndiags; i++)
 		fprintf(stderr, "WARNING: %s\n", cfg->diags[i].msg);

@@ -5,8 +5,9 @@
 #ifndef CDAGENT_LOCAL_H
 #define CDAGENT_LOCAL_H
 
-#define LOCAL_EXIT_FAILED 1 /* the deployment failed */
-#define LOCAL_EXIT_USAGE 2  /* bad arguments; nothing was changed */
+#define LOCAL_EXIT_FAILED 1  /* the deployment failed */
+#define LOCAL_EXIT_USAGE 2   /* bad arguments; nothing was changed */
+#define LOCAL_EXIT_CONFIG 78 /* EX_CONFIG: the agent configuration is bad */
 
 /* Run a local deployment; returns the process exit status. */
 int local_main(int argc, char **argv);

@@ -30,6 +30,7 @@ static struct {
 	enum log_level level;
 	unsigned sinks;
 	int file_fd;
+	char *file_path; /* for log_reopen() */
 	int stderr_fd;
 	enum log_stderr_style stderr_style;
 	int journal_no_fallback;
@@ -100,6 +101,17 @@ log_parse_level(const char *name, enum log_level *out)
 	return -1;
 }
 
+static int
+open_file(const char *path, struct err *err)
+{
+	int fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+
+	if (fd < 0)
+		return err_sys(err, "cannot open log file %s", path);
+	return fd;
+}
+
 int
 log_open(const struct log_opts *opts, struct err *err)
 {
@@ -109,14 +121,13 @@ log_open(const struct log_opts *opts, struct err *err)
 		if (opts->file_path == NULL)
 			return err_set(err, E_INVALID,
 			    "log: a file sink needs a file path");
-		fd = open(opts->file_path,
-		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		    0640);
+		fd = open_file(opts->file_path, err);
 		if (fd < 0)
-			return err_sys(
-			    err, "cannot open log file %s", opts->file_path);
+			return -1;
 	}
 	log_close();
+	if (fd >= 0)
+		logger.file_path = xstrdup(opts->file_path);
 	snprintf(logger.ident, sizeof(logger.ident), "%s",
 	    opts->ident != NULL ? opts->ident : "cdagent");
 	logger.level = level_valid(opts->level) ? opts->level : LOG_LEVEL_INFO;
@@ -128,12 +139,29 @@ log_open(const struct log_opts *opts, struct err *err)
 	return 0;
 }
 
+int
+log_reopen(struct err *err)
+{
+	int fd;
+
+	if (logger.file_fd < 0 || logger.file_path == NULL)
+		return 0;
+	fd = open_file(logger.file_path, err);
+	if (fd < 0)
+		return -1;
+	close(logger.file_fd);
+	logger.file_fd = fd;
+	return 0;
+}
+
 void
 log_close(void)
 {
 	if (logger.file_fd >= 0)
 		close(logger.file_fd);
 	logger.file_fd = -1;
+	free(logger.file_path);
+	logger.file_path = NULL;
 	logger.sinks = LOG_SINK_STDERR;
 	logger.stderr_fd = 2;
 	logger.stderr_style = LOG_STDERR_PLAIN;

@@ -56,6 +56,11 @@ struct log_opts {
 int log_open(const struct log_opts *opts, struct err *err);
 /* Close the log file and return to the stderr-only default. */
 void log_close(void);
+/*
+ * Open the log file again by its path (after logrotate renamed it; SIGHUP).
+ * On failure the old file stays in use.  No file sink: nothing to do.
+ */
+int log_reopen(struct err *err);
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "cfg.h"
 #include "check.h"
@@ -31,6 +32,11 @@
 #include "ytree.h"
 
 #define EXIT_USAGE 2
+/*
+ * A configuration or credential error: EX_CONFIG (78) of sysexits.h, which
+ * the unit's RestartPreventExitStatus= keeps systemd from restarting.
+ */
+#define EXIT_CONFIG EX_CONFIG
 
 struct subcommand {
 	const char *name;
@@ -186,7 +192,7 @@ cmd_config(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct cfg_onprem *onprem = NULL;
 	const char *path = NULL;
-	int c, ret = 1, as_json = 0;
+	int c, ret = EXIT_CONFIG, as_json = 0;
 
 	while (
 	    (c = next_option(argc, argv, "config", "+:c:h", longopts)) != -1) {
@@ -335,7 +341,9 @@ cmd_run(int argc, char **argv)
 			       "out the deployments it hands out.  SIGTERM "
 			       "stops it (running commands are\n"
 			       "given kill_agent_max_wait_time_seconds to "
-			       "finish); SIGHUP re-reads FILE.\n\n"
+			       "finish); SIGHUP re-reads FILE and reopens\n"
+			       "the log file.  A configuration or credential "
+			       "error exits 78.\n\n"
 			       "  -c, --config-file FILE  the configuration "
 			       "(default %s)\n",
 			    CFG_DEFAULT_PATH);
@@ -351,7 +359,7 @@ cmd_run(int argc, char **argv)
 		path = cfg_default_path();
 	cfg = load_cfg(path);
 	if (cfg == NULL)
-		return 1;
+		return EXIT_CONFIG;
 	open_agent_log(cfg);
 	/* issue 16: configuration warnings in the agent log and journald */
 	for (size_t i = 0; i < cfg->ndiags; i++)
@@ -389,7 +397,8 @@ cmd_status(int argc, char **argv)
 			       "Say whether the agent runs, its pid, its last "
 			       "successful poll, the commands\n"
 			       "in flight and its last error.  Exit status: 0 "
-			       "running, 3 not running.\n");
+			       "running, 3 not running,\n"
+			       "78 the configuration cannot be read.\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
@@ -400,7 +409,7 @@ cmd_status(int argc, char **argv)
 		    "status", "unexpected argument '%s'", argv[optind]);
 	cfg = load_cfg(path);
 	if (cfg == NULL)
-		return 1;
+		return EXIT_CONFIG;
 	ret = status_main(cfg, as_json, stdout);
 	cfg_free(cfg);
 	return ret;

@@ -44,7 +44,7 @@ cat >"$conf" <<YML
 :log_dir: logs
 YML
 run "$CDAGENT" config -c "$conf"
-check "invalid values: exit 1" test "$RC" -eq 1
+check "invalid values: exit 78 (EX_CONFIG)" test "$RC" -eq 78
 check "invalid values: max_revisions named with line" \
 	contains "$ERR" "error: $conf:2: key 'max_revisions' is 0; give .*1 or more"
 check "invalid values: log_dir named with line" \
@@ -53,11 +53,11 @@ check "invalid values: nothing printed on stdout" test -z "$OUT"
 
 printf ':verbose: true\n:log_dir: [oops\n' >"$conf"
 run "$CDAGENT" config -c "$conf"
-check "malformed YAML: exit 1" test "$RC" -eq 1
+check "malformed YAML: exit 78 (EX_CONFIG)" test "$RC" -eq 78
 check "malformed YAML: file and line" contains "$ERR" "$conf:[0-9]+:[0-9]+:"
 
 run "$CDAGENT" config -c "$T_TMP/missing.yml"
-check "missing file: exit 1" test "$RC" -eq 1
+check "missing file: exit 78 (EX_CONFIG)" test "$RC" -eq 78
 check "missing file: v1's message" \
 	contains "$ERR" "The config file $T_TMP/missing.yml does not exist or is not readable"
 
@@ -66,7 +66,7 @@ cat >"$conf" <<YML
 :on_premises_config_file: $onprem_none
 YML
 AWS_REGION=eu-west-1 run "$CDAGENT" config -c "$conf"
-check "FIPS outside the US: exit 1" test "$RC" -eq 1
+check "FIPS outside the US: exit 78 (EX_CONFIG)" test "$RC" -eq 78
 check "FIPS outside the US: v1's message" \
 	contains "$ERR" 'use_fips_mode can be set to true only in regions located in the USA'
 AWS_REGION=us-gov-west-1 run "$CDAGENT" config -c "$conf"
@@ -89,7 +89,7 @@ check "on-premises file: secret never printed" lacks "$OUT$ERR" 'wJalrXUtnFEMI'
 
 printf 'region: us-east-1\niam_user_arn: a\niam_session_arn: b\n' >"$onprem"
 run "$CDAGENT" config -c "$conf"
-check "on-premises file with both ARNs: exit 1" test "$RC" -eq 1
+check "on-premises file with both ARNs: exit 78 (EX_CONFIG)" test "$RC" -eq 78
 check "on-premises file with both ARNs: says so" \
 	contains "$ERR" "$onprem: both iam_user_arn and iam_session_arn"
 
@@ -119,5 +119,14 @@ assert k["proxy_uri"]["value"] == "http://user:[REDACTED]@proxy.example:3128"
 assert d["unknown_keys"] == [{"name": "frobnicate", "line": 5}]
 print("ok")' "$conf" "$T_TMP/logs" <<<"$OUT" 2>&1)" = ok
 check "--json: the proxy password never printed" lacks "$OUT" 's3cret'
+
+# A configuration error is EX_CONFIG for every command that reads it.
+printf ':verbose: true\n:log_dir: [oops\n' >"$conf"
+run "$CDAGENT" status -c "$conf"
+check "status with a malformed configuration: exit 78 (EX_CONFIG)" test "$RC" -eq 78
+check "... naming the file and line" contains "$ERR" "$conf:[0-9]+:[0-9]+:"
+run "$CDAGENT" local -c "$conf" -l "$T_TMP"
+check "local with a malformed configuration: exit 78 (EX_CONFIG)" test "$RC" -eq 78
+check "... naming the file and line" contains "$ERR" "^ERROR: $conf:[0-9]+:[0-9]+:"
 
 done_testing

@@ -101,13 +101,13 @@ make_rev bad AfterInstall
 ## --- start-up errors ---------------------------------------------------------
 printf ':wait_between_runs: often\n' >"$T_TMP/bad.yml"
 run "$CDAGENT" run -c "$T_TMP/bad.yml"
-check "a bad config exits 1" test "$RC" -eq 1
+check "a bad config exits 78 (EX_CONFIG)" test "$RC" -eq 78
 check "... naming the file, line and key" contains "$ERR" "bad.yml:1.*wait_between_runs"
 service '{"host":"'"$HOST"'","deployments":[]}'
 run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 	AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:9 \
 	AWS_EC2_METADATA_DISABLED=true timeout 20 "$CDAGENT" run -c "$T_TMP/agent.yml"
-check "no credentials: exits 1 at once, not a respawn loop" test "$RC" -eq 1
+check "no credentials: exits 78 (EX_CONFIG) at once, so systemd does not restart it" test "$RC" -eq 78
 check "... saying how to fix it" contains "$ERR" "cannot start: .*(credentials|instance profile)"
 
 ## --- an in-place deployment --------------------------------------------------

@@ -84,7 +84,7 @@ validation "s3 without key" "not in the expected format of 's3://bucket/key'" -l
 validation "unknown https host" "cannot be determined to be S3, Github, or a local file" -l https://example.com/x.zip -t zip
 validation "bad github URL" "github location .* not in the expected format" -l https://github.com/onlyowner -t zip
 run env -u CODEDEPLOY_AGENT_CONFIG_FILE "$CDAGENT" local -c "$T_TMP/missing.yml" -l "$T_TMP/app"
-check "missing config: exit 2" test "$RC" -eq 2
+check "missing config: exit 78 (EX_CONFIG)" test "$RC" -eq 78
 check "missing config: named" contains "$ERR" "ERROR: The config file $T_TMP/missing.yml does not exist or is not readable"
 
 # --- a directory bundle, default events -------------------------------------

@@ -20,7 +20,7 @@ fi
 missing=
 for tool in dpkg-buildpackage:dpkg-dev dh:debhelper rpmbuild:rpm \
 	systemd-analyze:systemd groff:groff-base mandoc:mandoc xz:xz-utils \
-	readelf:binutils unshare:util-linux; do
+	readelf:binutils unshare:util-linux lintian:lintian rpmlint:rpmlint; do
 	command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
 if [ -n "$missing" ]; then
@@ -104,8 +104,13 @@ check "deb: package cdagent, version $version" test "$(field Package) $(field Ve
 for rel in Provides Conflicts Replaces; do
 	check "deb: $rel: codedeploy-agent" test "$(field "$rel")" = codedeploy-agent
 done
-check "deb: conffiles is the configuration alone" \
-	test "$(dpkg-deb --info "$deb" conffiles 2>&1)" = /etc/codedeploy-agent/conf/codedeployagent.yml
+check "deb: conffiles are the configuration and the logrotate snippet" \
+	test "$(dpkg-deb --info "$deb" conffiles 2>&1 | sort | tr '\n' ' ')" = \
+	"/etc/codedeploy-agent/conf/codedeployagent.yml /etc/logrotate.d/codedeploy-agent "
+check "deb: Maintainer is configure's (--with-maintainer)" \
+	test "$(field Maintainer)" = "$(sed -n 's/^CD_MAINTAINER = //p' "$B/Makefile")"
+check "deb: Homepage is configure's (--with-homepage)" \
+	test "$(field Homepage)" = "$(sed -n 's/^CD_HOMEPAGE = //p' "$B/Makefile")"
 
 rm -rf "$T_TMP/deb" && mkdir "$T_TMP/deb" && dpkg-deb -x "$deb" "$T_TMP/deb"
 mkdir "$T_TMP/debctl" && dpkg-deb -e "$deb" "$T_TMP/debctl"
@@ -140,6 +145,9 @@ check "deb: cdagent.8 0644" has -rw-r--r-- 'usr/share/man/man8/cdagent\.8\.gz'
 check "deb: codedeploy-local.8 (a link to cdagent.8)" \
 	contains "$OUT" ' \./usr/share/man/man8/codedeploy-local\.8\.gz( -> cdagent\.8\.gz)?$'
 check "deb: the on-premises example in the docs" has -rw-r--r-- usr/share/doc/cdagent/codedeploy.onpremises.yml.example
+check "deb: the README in the docs" has -rw-r--r-- 'usr/share/doc/cdagent/README\.md(\.gz)?'
+check "deb: the DEP-5 copyright file" has -rw-r--r-- usr/share/doc/cdagent/copyright
+check "deb: the logrotate snippet 0644" has -rw-r--r-- etc/logrotate.d/codedeploy-agent
 check "deb: every entry owned by root/root" lacks "$OUT" '^[^ ]+ [^r][^ ]*/|^[^ ]+ root/[^r]'
 check "deb: nothing group- or world-writable" lacks "$OUT" '^[-d].{4}w|^[-d].{7}w'
 check "deb: nothing under /opt (postinst makes it)" lacks "$OUT" ' \./opt/'
@@ -161,10 +169,20 @@ done
 OUT=$(cat "$T_TMP/debctl/postinst")
 check "deb: postinst enables the unit (dh_installsystemd)" \
 	contains "$OUT" "deb-systemd-helper .*enable 'codedeploy-agent\.service'"
-check "deb: postinst starts it, restarts it on upgrade" \
-	contains "$OUT" '_dh_action=restart'
-check "deb: prerm stops it on removal" \
-	contains "$(cat "$T_TMP/debctl/prerm")" "deb-systemd-invoke stop 'codedeploy-agent\.service'"
+check "deb: debhelper neither starts nor restarts it (--no-start)" \
+	lacks "$OUT" "_dh_action=|deb-systemd-invoke [a-z-]* 'codedeploy-agent"
+check "deb: no blocking restart anywhere" lacks "$OUT" 'systemctl [a-z-]*restart|invoke [a-z-]*restart'
+check "deb: postinst queues the upgrade restart (--no-block)" \
+	contains "$OUT" '^[[:space:]]*systemctl --no-block try-restart codedeploy-agent\.service'
+check "deb: the #DEBHELPER# token was replaced once" \
+	test "$(grep -c 'Automatically added by dh_installsystemd' <<<"$OUT")" = 1
+OUT=$(cat "$T_TMP/debctl/prerm")
+check "deb: prerm stops it on removal" contains "$OUT" '^if \[ "\$1" = remove \] '
+check "deb: ... with deb-systemd-invoke" contains "$OUT" '^	deb-systemd-invoke stop codedeploy-agent\.service'
+check "deb: prerm has no other stop" test "$(grep -c 'stop' <<<"$(grep -v '^#' <<<"$OUT")")" = 1
+check "deb: the copyright file is DEP-5 and Apache-2.0" \
+	test "$(sed -n '1p' "$T_TMP/deb/usr/share/doc/cdagent/copyright")|$(grep -c '^License: Apache-2.0$' "$T_TMP/deb/usr/share/doc/cdagent/copyright")" = \
+	"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/|2"
 check "deb: postrm purge forgets the unit" \
 	contains "$(cat "$T_TMP/debctl/postrm")" "deb-systemd-helper purge 'codedeploy-agent\.service'"
 
@@ -203,12 +221,44 @@ sh "$D/cdagent.postrm" upgrade 0.0.1; echo "rc $?"
 report "$ROOT/keep" "$LOG/codedeploy-agent.log"
 echo "== purge"
 mkdir -p /var/log/aws/other-tool
-sh "$D/cdagent.postrm" purge; echo "rc $?"
-report "$ROOT" /opt/codedeploy-agent "$LOG" /var/log/aws/other-tool /etc/codedeploy-agent
+sh "$D/cdagent.postrm" purge 2>&1; echo "rc $?"
+report "$ROOT" /opt/codedeploy-agent "$LOG" /var/log/aws/other-tool /etc/codedeploy-agent/conf/codedeploy.onpremises.yml
+echo "== purge without an on-premises file"
+rm /etc/codedeploy-agent/conf/codedeploy.onpremises.yml
+sh "$D/cdagent.postrm" purge 2>&1; echo "rc $?"
+report /etc/codedeploy-agent
 echo "== symlink refused"
 mkdir -p /opt/elsewhere /opt/codedeploy-agent
 ln -s /opt/elsewhere "$ROOT"
 sh "$D/cdagent.postinst" configure 2>&1; echo "rc $?"
+rm "$ROOT"
+echo "== upgrade restart"
+# systemd running, a stub systemctl: the upgrade queues a restart, an
+# install does not; a policy-rc.d that says 101 stops it.
+# /usr/sbin too: no policy-rc.d of the host's (containers have one)
+mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system /run/stub
+mount -t tmpfs tmpfs /usr/sbin
+printf '#!/bin/sh\necho "systemctl $*" >>/run/stub/log\ncase "$*" in *is-enabled*) echo enabled ;; esac\n' >/run/stub/systemctl
+chmod 755 /run/stub/systemctl
+: >/run/stub/log
+PATH=/run/stub:$PATH sh "$D/cdagent.postinst" configure 0.0.1; echo "rc $?"
+log() { tr '\n' ' ' </run/stub/log | sed 's/ $//'; }
+echo "upgrade: $(log)"
+: >/run/stub/log
+PATH=/run/stub:$PATH sh "$D/cdagent.postinst" configure; echo "rc $?"
+echo "install: $(log)"
+: >/run/stub/log
+PATH=/run/stub:$PATH sh "$D/cdagent.prerm" upgrade 0.0.2; echo "rc $?"
+echo "prerm upgrade: $(log)"
+: >/run/stub/log
+PATH=/run/stub:$PATH sh "$D/cdagent.prerm" remove; echo "rc $?"
+echo "prerm remove: $(log)"
+: >/run/stub/log
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+PATH=/run/stub:$PATH sh "$D/cdagent.postinst" configure 0.0.1; echo "rc $?"
+echo "policy 101: $(log)"
+umount /usr/sbin /run
 SH
 OUT=$(cat "$T_TMP/scripts.out")
 sect() { sed -n "/^== $1/,/^==/p" <<<"$OUT"; }
@@ -225,26 +275,52 @@ check "postrm purge: exit 0" contains "$(sect purge)" '^rc 0$'
 check "postrm purge: deployment root gone" contains "$(sect purge)" "^absent $root_dir\$"
 check "postrm purge: /opt/codedeploy-agent gone" contains "$(sect purge)" '^absent /opt/codedeploy-agent$'
 check "postrm purge: logs gone" contains "$(sect purge)" "^absent $log_dir\$"
-check "postrm purge: the configuration directory gone" contains "$(sect purge)" '^absent /etc/codedeploy-agent$'
+check "postrm purge: keeps the on-premises file (credentials)" \
+	contains "$(sect purge)" '^[0-9]+ root:root /etc/codedeploy-agent/conf/codedeploy\.onpremises\.yml$'
+check "postrm purge: says it kept it" \
+	contains "$(sect purge)" '^cdagent: kept /etc/codedeploy-agent/conf/codedeploy\.onpremises\.yml'
+check "postrm purge without an on-premises file: the configuration directory gone" \
+	contains "$(sect 'purge without')" '^absent /etc/codedeploy-agent$'
 check "postrm purge: another tool's logs under /var/log/aws stay" \
 	contains "$(sect purge)" ' /var/log/aws/other-tool$'
 check "postinst refuses a symlink as the deployment root" contains "$(sect symlink)" '^rc 1$'
 check "postinst says which path is a symlink" contains "$(sect symlink)" "$root_dir is a symbolic link"
+restart_out=$(sect 'upgrade restart')
+check "postinst upgrade: queues try-restart --no-block, nothing else" \
+	contains "$restart_out" '^upgrade: systemctl --system daemon-reload systemctl --no-block try-restart codedeploy-agent\.service$'
+check "postinst install: starts it through deb-systemd-invoke, no restart" \
+	contains "$restart_out" '^install: .*systemctl --quiet --system start codedeploy-agent\.service'
+check "postinst install: ... no try-restart" lacks "$(grep '^install:' <<<"$restart_out")" 'try-restart'
+check "postinst upgrade: policy-rc.d 101 honoured" contains "$restart_out" '^policy 101: systemctl --system daemon-reload$'
+check "prerm upgrade: does not stop it" contains "$restart_out" '^prerm upgrade: $'
+check "prerm remove: stops it" contains "$restart_out" '^prerm remove: systemctl stop codedeploy-agent\.service$'
+check "postinst and prerm: every run exits 0" test "$(grep -c '^rc 0$' <<<"$restart_out")" = 5
 
 # --- the .rpm: header -------------------------------------------------
 OUT=$(rpmq -qp --qf '%{NAME} %{VERSION}\n' "$rpmfile")
 check "rpm: package cdagent, version $version" test "$OUT" = "cdagent $version"
 OUT=$(rpmq -qp --provides "$rpmfile")
-check "rpm: provides codedeploy-agent" contains "$OUT" '^codedeploy-agent$'
+check "rpm: provides codedeploy-agent (versioned)" contains "$OUT" '^codedeploy-agent = [0-9]'
 OUT=$(rpmq -qp --conflicts "$rpmfile")
 check "rpm: conflicts with codedeploy-agent" test "$OUT" = codedeploy-agent
 OUT=$(rpmq -qp --obsoletes "$rpmfile")
 check "rpm: obsoletes codedeploy-agent" test "$OUT" = codedeploy-agent
-OUT=$(rpmq -qpc "$rpmfile")
-check "rpm: the configuration is the only config file" test "$OUT" = /etc/codedeploy-agent/conf/codedeployagent.yml
+OUT=$(rpmq -qpc "$rpmfile" | tr '\n' ' ')
+check "rpm: the config files are the configuration and the logrotate snippet" test "$OUT" = \
+	"/etc/codedeploy-agent/conf/codedeployagent.yml /etc/logrotate.d/codedeploy-agent "
 OUT=$(rpmq -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpmfile")
 check "rpm: the configuration is %config(noreplace)" \
 	contains "$OUT" '^cn /etc/codedeploy-agent/conf/codedeployagent\.yml$'
+check "rpm: the logrotate snippet is %config(noreplace)" \
+	contains "$OUT" '^cn /etc/logrotate\.d/codedeploy-agent$'
+check "rpm: LICENSE is %license" contains "$OUT" '^l /usr/share/licenses/cdagent(-[0-9.]+)?/LICENSE$'
+check "rpm: README.md is %doc" contains "$OUT" '^d /usr/share/doc/cdagent/README\.md$'
+OUT=$(rpmq -qp --qf '%{LICENSE}|%{URL}\n' "$rpmfile")
+check "rpm: License Apache-2.0, URL from configure (--with-homepage)" test "$OUT" = \
+	"Apache-2.0|$(sed -n 's/^CD_HOMEPAGE = //p' "$B/Makefile")"
+OUT=$(rpmq -qp --changelog "$rpmfile" | head -1)
+check "rpm: %changelog names the release, its date and the maintainer" test "$OUT" = \
+	"* $(sed -n 's/^CD_RELEASE_DATE_RPM = //p' "$B/Makefile") $(sed -n 's/^CD_MAINTAINER = //p' "$B/Makefile") - $version-1"
 OUT=$(rpmq -qpR "$rpmfile")
 OUT=$(grep -vE '^(lib[^ ]+\.so[^ ]*|rpmlib\(.*|rtld\(GNU_HASH\)|/bin/(ba)?sh|config\(cdagent\) = .*)$' <<<"$OUT")
 check "rpm: requires only shared libraries, sh/bash and rpm internals" test -z "$OUT"
@@ -275,6 +351,9 @@ mkdir -p "$T_TMP/stub"
 cat >"$T_TMP/stub/systemctl" <<'SH'
 #!/bin/sh
 echo "systemctl $*" >>"$SYSTEMCTL_LOG"
+# is-enabled answers as the presets would: $PRESET_DISABLED says no
+if [ "$1 $2" = "-q is-enabled" ] && [ -n "${PRESET_DISABLED:-}" ]; then exit 1; fi
+exit 0
 SH
 chmod 755 "$T_TMP/stub/systemctl"
 for tag in POSTIN PREUN POSTUN; do
@@ -283,7 +362,7 @@ done
 # scriptlet TAG ARG systemd|nosystemd: what it asked of systemctl, one line.
 scriptlet() {
 	: >"$T_TMP/systemctl.log"
-	unshare -m --propagation private sh -c '
+	unshare -m --propagation private env PRESET_DISABLED="${PRESET_DISABLED:-}" sh -c '
 		mount -t tmpfs tmpfs /run || exit 99
 		if [ "$3" = systemd ]; then mkdir -p /run/systemd/system; fi
 		PATH=$4:$PATH SYSTEMCTL_LOG=$5 sh "$1" "$2"
@@ -292,24 +371,24 @@ scriptlet() {
 	OUT=$(tr '\n' ';' <"$T_TMP/systemctl.log")
 }
 scriptlet POSTIN 1 systemd
-check "rpm %post, install: enables and starts the unit" test "$RC|$OUT" = \
-	"0|systemctl --no-reload enable codedeploy-agent.service;systemctl daemon-reload;systemctl start codedeploy-agent.service;"
+check "rpm %post, install: applies the presets, starts the unit they enabled" test "$RC|$OUT" = \
+	"0|systemctl --no-reload preset codedeploy-agent.service;systemctl daemon-reload;systemctl -q is-enabled codedeploy-agent.service;systemctl --no-block start codedeploy-agent.service;"
+PRESET_DISABLED=1 scriptlet POSTIN 1 systemd
+check "rpm %post, install, presets say disable: not started" test "$RC|$OUT" = \
+	"0|systemctl --no-reload preset codedeploy-agent.service;systemctl daemon-reload;systemctl -q is-enabled codedeploy-agent.service;"
 scriptlet POSTIN 2 systemd
 check "rpm %post, upgrade: leaves the unit alone" test "$RC|$OUT" = "0|"
 scriptlet POSTIN 1 nosystemd
-check "rpm %post without systemd running: enables only" test "$RC|$OUT" = \
-	"0|systemctl --no-reload enable codedeploy-agent.service;"
+check "rpm %post without systemd running: presets only" test "$RC|$OUT" = \
+	"0|systemctl --no-reload preset codedeploy-agent.service;"
 scriptlet PREUN 0 systemd
 check "rpm %preun, erase: disables and stops" test "$RC|$OUT" = \
-	"0|systemctl --no-reload disable codedeploy-agent.service;systemctl stop codedeploy-agent.service;"
+	"0|systemctl --no-reload disable --now codedeploy-agent.service;"
 scriptlet PREUN 1 systemd
 check "rpm %preun, upgrade: keeps it running" test "$RC|$OUT" = "0|"
-scriptlet PREUN 0 nosystemd
-check "rpm %preun without systemd running: disables only" test "$RC|$OUT" = \
-	"0|systemctl --no-reload disable codedeploy-agent.service;"
 scriptlet POSTUN 1 systemd
-check "rpm %postun, upgrade: try-restart" test "$RC|$OUT" = \
-	"0|systemctl daemon-reload;systemctl try-restart codedeploy-agent.service;"
+check "rpm %postun, upgrade: try-restart without waiting" test "$RC|$OUT" = \
+	"0|systemctl daemon-reload;systemctl --no-block try-restart codedeploy-agent.service;"
 scriptlet POSTUN 0 systemd
 check "rpm %postun, erase: reload only" test "$RC|$OUT" = "0|systemctl daemon-reload;"
 scriptlet POSTUN 1 nosystemd
@@ -344,6 +423,31 @@ check "rpm -e: a changed configuration is kept as .rpmsave" \
 check "rpm -e: a deployment root with data is kept" test -f "$alt$root_dir/keep"
 check "rpm -e: the empty log directory is removed" test ! -e "$alt$log_dir"
 
+# --- lint -------------------------------------------------------------
+# No error and no warning, pedantic tags included; overrides (lintian) and
+# filters (rpmlint) only with a reason on the line above each.
+run lintian --pedantic --fail-on error,warning,pedantic --tag-display-limit 0 "$deb"
+OUT=$(grep -v '^N: ' <<<"$OUT")
+check "lintian --pedantic: no error, warning or pedantic tag" test "$RC|$(grep -E '^[EWP]: ' <<<"$OUT")" = "0|"
+check "lintian used the package's overrides" \
+	test -f "$T_TMP/deb/usr/share/lintian/overrides/cdagent"
+srpm=$B/cdagent-$version-1.src.rpm
+run rpmlint -c "$S/rpm/rpmlint.toml" -r "$S/rpm/cdagent.rpmlintrc" "$rpmfile" "$srpm"
+check "rpmlint on the rpm, the source rpm and its spec: 0 errors, 0 warnings" \
+	contains "$OUT" ' 0 errors, 0 warnings'
+# reasoned FILE PATTERN: every line matching PATTERN follows a comment
+reasoned() {
+	awk -v pat="$2" '
+		$0 ~ pat && prev !~ /^# ./ { print FILENAME ":" NR ": no reason above: " $0; bad = 1 }
+		{ prev = $0 }
+		END { exit bad }
+	' "$1"
+}
+run reasoned "$S/deb/cdagent.lintian-overrides" '^cdagent'
+check "every lintian override has its reason" test "$RC|$OUT" = "0|"
+run reasoned "$S/rpm/cdagent.rpmlintrc" '^addFilter'
+check "every rpmlint filter has its reason" test "$RC|$OUT" = "0|"
+
 # --- the unit ---------------------------------------------------------
 unit=$B/init/codedeploy-agent.service
 mkdir -p "$T_TMP/unit" "$T_TMP/man/man8"
@@ -362,7 +466,7 @@ OUT=$(cat "$T_TMP/verify.out")
 check "systemd-analyze verify does complain about a broken copy" test -n "$OUT"
 missing=
 for line in 'Type=notify' 'NotifyAccess=main' "ExecReload=/bin/sh -c 'kill -HUP \"\$\$MAINPID\"'" \
-	'WatchdogSec=60s' 'Restart=on-failure' 'KillMode=process' \
+	'WatchdogSec=60s' 'Restart=on-failure' 'RestartPreventExitStatus=78' 'KillMode=process' \
 	'SyslogIdentifier=codedeploy-agent' 'Wants=network-online.target' \
 	'After=network-online.target' 'WantedBy=multi-user.target'; do
 	grep -qxF -- "$line" "$unit" || missing="$missing [$line]"
@@ -390,8 +494,11 @@ for word in 'cdagent run' 'cdagent local' 'cdagent status' 'cdagent version' \
 	'cdagent config' 'cdagent help' /etc/codedeploy-agent/conf/codedeployagent.yml \
 	codedeploy.onpremises.yml AWS_REGION AWS_HOST_IDENTIFIER AWS_SSL_CA_BUNDLE \
 	SSL_CERT_FILE HTTPS_PROXY NO_PROXY AWS_EC2_METADATA_SERVICE_ENDPOINT \
+	AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE AWS_EC2_METADATA_DISABLED AWS_ACCESS_KEY_ID \
+	AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_SSL_CA_DIRECTORY CODEDEPLOY_GITHUB_TOKEN \
 	CODEDEPLOY_DEVELOPER_MODE DEPLOYMENT_ID DEPLOYMENT_GROUP_ID LIFECYCLE_EVENT \
-	SCRIPT HOOK_PID PRIORITY 'exits 0 when the agent runs, 3 when it does not'; do
+	SCRIPT HOOK_PID PRIORITY 'exits 0 when the agent runs and 3 when it does not' \
+	'78 (EX_CONFIG)' RestartPreventExitStatus=78 /etc/logrotate.d/codedeploy-agent; do
 	grep -qF -- "$word" <<<"$OUT" || missing="$missing [$word]"
 done
 OUT="missing:$missing"

@@ -6,9 +6,14 @@
 # the .deb that `make deb` left in the build tree (TOP_BUILDDIR), and check
 # what a user would: the binary runs, the unit is installed, enabled and
 # parsed by the real systemd as written, `systemd-analyze verify` is clean
-# inside, reinstalling and `dpkg -r` keep the configuration and the
-# deployment root, and `dpkg -P` removes them and the unit.  Then power
-# the container off.  The container, its tree and every mount are removed
+# inside; with no credentials the unit fails once (exit 78, one line in
+# `systemctl status`, no restart), and with them `systemctl start` runs a
+# deployment; logrotate rotates the agent's log and the agent reopens it;
+# an upgrade during a long hook returns at once and the deployment
+# finishes, reported once, before the new agent polls; reinstalling and
+# `dpkg -r` keep the configuration and the deployment root, and `dpkg -P`
+# removes them (but the on-premises file) and the unit.  Then power the
+# container off.  The container, its tree and every mount are removed
 # on any exit.  Needs root and network access to the mirror; run it with
 # `make check-system` (not part of `make check`).
 . "$(dirname "$0")/../integration/lib.sh"
@@ -97,11 +102,11 @@ t_total=$(now)
 # debootstrap.
 deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep . | paste -sd,)
 t=$(now)
-run debootstrap --variant=minbase --include="systemd,systemd-sysv,dbus,$deps" \
+run debootstrap --variant=minbase --include="systemd,systemd-sysv,dbus,logrotate,$deps" \
 	bookworm "$tree" "$mirror"
 t_debootstrap=$(elapsed "$t")
 echo "# debootstrap from $mirror: ${t_debootstrap} s"
-check "debootstrap --variant=minbase bookworm with systemd, dbus and $deps" \
+check "debootstrap --variant=minbase bookworm with systemd, dbus, logrotate and $deps" \
 	test "$RC" -eq 0 -a -x "$tree/lib/systemd/systemd"
 if [ "$RC" -ne 0 ]; then
 	done_testing
@@ -149,6 +154,28 @@ run inside dpkg -i "/root/$debname"
 t_install=$(elapsed "$t")
 echo "# dpkg -i: ${t_install} s"
 check "dpkg -i $debname" test "$RC" -eq 0
+
+# No instance profile (IMDS unreachable) and no on-premises file: the
+# start fails once with exit 78 and one line, and systemd does not restart.
+for i in $(seq 100); do
+	[ "$(inside systemctl show -p ActiveState --value codedeploy-agent.service)" = failed ] && break
+	sleep 0.2
+done
+run inside systemctl show -p ActiveState -p ExecMainStatus -p NRestarts codedeploy-agent.service
+check "no credentials: the unit is failed with exit status 78" \
+	test "$(sort <<<"$OUT" | tr '\n' ' ')" = "ActiveState=failed ExecMainStatus=78 NRestarts=0 "
+# past RestartSec=10s: a restart would have happened by now
+sleep 12
+run inside systemctl show -p NRestarts -p ActiveState codedeploy-agent.service
+check "no credentials: still failed and NRestarts=0 after RestartSec" \
+	test "$(sort <<<"$OUT" | tr '\n' ' ')" = "ActiveState=failed NRestarts=0 "
+run inside env SYSTEMD_COLORS=0 systemctl status --no-pager -n 5 codedeploy-agent.service
+check "systemctl status shows the one line saying what to fix" \
+	contains "$OUT" 'cannot start: .*(AWS_REGION|on-premises|instance profile)'
+check "... and the exit status" contains "$OUT" 'status=78'
+run inside journalctl --no-pager -u codedeploy-agent.service -o cat
+check "the journal has exactly one 'cannot start' line" \
+	test "$(grep -c 'cannot start' <<<"$OUT")" = 1
 
 run inside /usr/sbin/cdagent version
 check "cdagent version runs inside and says $version" contains "$RC $OUT" "^0 cdagent $version\$"
@@ -266,14 +293,13 @@ cat >>"$tree/etc/codedeploy-agent/conf/codedeployagent.yml" <<YML
 YML
 run inside systemctl daemon-reload
 check "systemctl daemon-reload" test "$RC" -eq 0
-inside systemctl reset-failed codedeploy-agent.service >/dev/null 2>&1
 run inside systemctl show -p Environment -p DropInPaths codedeploy-agent.service
 check "systemd has the test's environment for the unit" contains "$OUT" "AWS_REGION=us-east-1"
 t=$(now)
-run inside systemctl restart codedeploy-agent.service
+run inside systemctl start codedeploy-agent.service
 [ "$RC" -ne 0 ] && ERR="$ERR
 $(inside journalctl -u codedeploy-agent.service --no-pager -n 30 2>&1)"
-check "systemctl restart codedeploy-agent (Type=notify: READY=1 came)" test "$RC" -eq 0
+check "credentials added: systemctl start codedeploy-agent (Type=notify: READY=1 came)" test "$RC" -eq 0
 run inside systemctl is-active codedeploy-agent.service
 check "the unit is active" test "$OUT" = active
 for i in $(seq 300); do
@@ -309,6 +335,21 @@ check "the server a hook started survives the restart" test "$RC" -eq 0
 run inside systemctl is-active codedeploy-agent.service
 check "the agent is active again" test "$OUT" = active
 
+# The packaged logrotate snippet, as cron's daily run would (forced: the
+# week is not over); its postrotate reaches the agent through systemd.
+log=/var/log/aws/codedeploy-agent/codedeploy-agent.log
+run inside logrotate -f /etc/logrotate.d/codedeploy-agent
+check "logrotate -f /etc/logrotate.d/codedeploy-agent: exit 0" test "$RC|$ERR" = "0|"
+for i in $(seq 50); do
+	inside grep -q 'configuration reloaded' "$log" 2>/dev/null && break
+	sleep 0.2
+done
+run inside sh -c "grep -c 'started: host' $log.1; grep -c 'started: host' $log; grep -c 'configuration reloaded' $log"
+old_starts=$(sed -n 1p <<<"$OUT")
+new_lines="$(sed -n 2p <<<"$OUT")|$(sed -n 3p <<<"$OUT")"
+check "the old log is $log.1, the agent reopened $log" \
+	test "${old_starts:-0}" -ge 1 -a "$new_lines" = "0|1"
+
 main=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
 restarts=$(inside systemctl show -p NRestarts --value codedeploy-agent.service)
 inside sh -c "kill -STOP $main"
@@ -325,6 +366,68 @@ check "a SIGSTOPped agent is killed by the watchdog and restarted" \
 check "... systemd counted the restart" \
 	test "$(inside systemctl show -p NRestarts --value codedeploy-agent.service)" -gt "$restarts"
 inside sh -c "kill -9 $hook_pid" 2>/dev/null
+
+# --- an upgrade during a long hook -------------------------------------
+# A second deployment whose ValidateService hook runs for 20 s; dpkg -i of
+# the package while it runs must return before the hook ends, the hook
+# must finish and every command be reported once, and then the new agent
+# (another main process) polls.
+DID2=d-NSPAWN002
+cat >"$app/scripts/validate.sh" <<'SH'
+#!/bin/sh
+touch /root/long-hook-started
+sleep 20
+touch /root/long-hook-ended
+echo "validated $DEPLOYMENT_ID"
+SH
+tar -C "$app" -czf "$scratch/app2.tgz" .
+vid2=$($PY "$SRV_BIN/s3ctl.py" put bundles app2.tgz "$scratch/app2.tgz" |
+	$PY -c 'import json,sys; print(json.load(sys.stdin)["VersionId"])')
+sed -e "s/$DID/$DID2/g" -e "s/app\.tgz/app2.tgz/" -e "s/\"$vid\"/\"$vid2\"/" \
+	"$scratch/scenario.json" >"$scratch/scenario2.json"
+srv_stop cs
+srv_start cs "$SRV_BIN/cmdsvc.py" --cert "$scratch/ca/server.crt" \
+	--key "$scratch/ca/server.key" --scenario "$scratch/scenario2.json" \
+	--access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" \
+	--poll-hold 1
+sed -i "s|^:deploy_control_endpoint: .*|:deploy_control_endpoint: https://127.0.0.1:$(srv_port cs)|" \
+	"$tree/etc/codedeploy-agent/conf/codedeployagent.yml"
+inside systemctl restart codedeploy-agent.service
+for i in $(seq 300); do
+	inside test -e /root/long-hook-started && break
+	sleep 0.2
+done
+check "the long hook runs" inside test -e /root/long-hook-started
+old_main=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
+t=$(now)
+run inside env DEBIAN_FRONTEND=noninteractive dpkg -i --force-confold "/root/$debname"
+t_upgrade=$(elapsed "$t")
+echo "# dpkg -i during the long hook: ${t_upgrade} s"
+check "dpkg -i during the hook: exit 0" test "$RC" -eq 0
+run inside test -e /root/long-hook-ended
+check "dpkg -i returned while the hook still ran" test "$RC" -ne 0
+for i in $(seq 300); do
+	[ "$(cs_state "s['done']")" = True ] && break
+	sleep 0.2
+done
+check "the hook finished" inside test -e /root/long-hook-ended
+OUT=$(cs_state "[(k, c['completed_status'], c['completes']) for k, c in s['commands'].items()]")
+check "every command of the deployment Succeeded and was reported once" \
+	test "$(cs_state "len(s['commands']) == 7 and all(c['completed_status'] == 'Succeeded' and c['completes'] == 1 for c in s['commands'].values())")" = True
+polls_done=$(cs_state "s['requests']['by_op'].get('PollHostCommand', 0)")
+new_main=$old_main
+for i in $(seq 150); do
+	new_main=$(inside systemctl show -p MainPID --value codedeploy-agent.service)
+	polls=$(cs_state "s['requests']['by_op'].get('PollHostCommand', 0)")
+	[ "$new_main" != "$old_main" ] && [ "$new_main" != 0 ] && [ "${polls:-0}" -gt "${polls_done:-0}" ] && break
+	sleep 0.2
+done
+OUT="main $old_main -> $new_main, polls $polls_done -> $polls"
+check "after the deployment the new agent runs and polls" \
+	test "$new_main" != "$old_main" -a "$new_main" != 0 -a "${polls:-0}" -gt "${polls_done:-0}"
+run inside journalctl --no-pager -u codedeploy-agent.service -o cat
+check "the old agent waited for the running command, then stopped" \
+	contains "$OUT" 'stopping: waiting for 1 running command'
 inside systemctl stop codedeploy-agent.service
 # back to the packaged configuration for the upgrade checks
 cp -p "$scratch/packaged.yml" "$tree/etc/codedeploy-agent/conf/codedeployagent.yml"
@@ -345,6 +448,7 @@ check "upgrade keeps the deployment root and a changed configuration" test "$OUT
 1"
 run inside systemctl is-enabled codedeploy-agent.service
 check "upgrade keeps the unit enabled" test "$OUT" = enabled
+inside sh -c 'printf "region: us-east-1\n" >/etc/codedeploy-agent/conf/codedeploy.onpremises.yml'
 
 run inside dpkg -r cdagent
 check "dpkg -r" test "$RC" -eq 0
@@ -357,6 +461,11 @@ check "dpkg -r removes the binary, keeps configuration, deployment root and logs
 
 run inside dpkg -P cdagent
 check "dpkg -P" test "$RC" -eq 0
+check "dpkg -P says it keeps the on-premises file" contains "$ERR" 'kept /etc/codedeploy-agent/conf/codedeploy.onpremises.yml'
+run inside sh -c 'cat /etc/codedeploy-agent/conf/codedeploy.onpremises.yml; ls /etc/codedeploy-agent/conf'
+check "dpkg -P keeps the on-premises file alone" test "$OUT" = "region: us-east-1
+codedeploy.onpremises.yml"
+inside rm -r /etc/codedeploy-agent
 run inside sh -c 'for p in /etc/codedeploy-agent /opt/codedeploy-agent \
 	/var/log/aws/codedeploy-agent /lib/systemd/system/codedeploy-agent.service \
 	/usr/lib/systemd/system/codedeploy-agent.service \

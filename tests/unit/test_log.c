@@ -11,8 +11,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -333,6 +335,76 @@ open__unwritable_file__fails_and_keeps_logging(void **state)
 	(void)f;
 }
 
+static void
+reopen__after_rename__writes_to_new_file(void **state)
+{
+	struct fixture *f = *state;
+	char *path = xasprintf("%s/agent.log", f->dir);
+	char *rotated = xasprintf("%s/agent.log.1", f->dir);
+	char *old_text = NULL, *new_text = NULL;
+	struct err err = ERR_INIT;
+
+	open_sinks(f, LOG_SINK_FILE, path, LOG_STDERR_PLAIN);
+	log_info("before rotation");
+	assert_int_equal(rename(path, rotated), 0);
+	log_info("between rename and reopen");
+	assert_int_equal(log_reopen(&err), 0);
+	log_info("after rotation");
+	log_close();
+	assert_int_equal(
+	    fsutil_read_file(rotated, 4096, &old_text, NULL, &err), 0);
+	assert_int_equal(
+	    fsutil_read_file(path, 4096, &new_text, NULL, &err), 0);
+	assert_non_null(strstr(old_text, "before rotation"));
+	assert_non_null(strstr(old_text, "between rename and reopen"));
+	assert_null(strstr(old_text, "after rotation"));
+	assert_non_null(strstr(new_text, "after rotation"));
+	assert_null(strstr(new_text, "before rotation"));
+	free(old_text);
+	free(new_text);
+	free(rotated);
+	free(path);
+}
+
+static void
+reopen__unwritable__keeps_old_file(void **state)
+{
+	struct fixture *f = *state;
+	char *sub = xasprintf("%s/sub", f->dir);
+	char *path = xasprintf("%s/agent.log", sub);
+	char *moved = xasprintf("%s/moved", f->dir);
+	char *text = NULL;
+	struct err err = ERR_INIT;
+
+	assert_int_equal(mkdir(sub, 0755), 0);
+	open_sinks(f, LOG_SINK_FILE, path, LOG_STDERR_PLAIN);
+	/* the directory is gone: the path cannot be opened again */
+	assert_int_equal(rename(sub, moved), 0);
+	assert_int_equal(log_reopen(&err), -1);
+	assert_non_null(strstr(err.msg, path));
+	log_info("still logged");
+	log_close();
+	free(path);
+	path = xasprintf("%s/agent.log", moved);
+	assert_int_equal(fsutil_read_file(path, 4096, &text, NULL, &err), 0);
+	assert_non_null(strstr(text, "still logged"));
+	free(text);
+	free(path);
+	free(moved);
+	free(sub);
+}
+
+static void
+reopen__no_file_sink__does_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct err err = ERR_INIT;
+
+	open_sinks(f, LOG_SINK_STDERR, NULL, LOG_STDERR_PLAIN);
+	assert_int_equal(log_reopen(&err), 0);
+	assert_false(err_isset(&err));
+}
+
 int
 main(void)
 {
@@ -361,6 +433,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    open__unwritable_file__fails_and_keeps_logging, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    reopen__after_rename__writes_to_new_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    reopen__unwritable__keeps_old_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    reopen__no_file_sink__does_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
