@@ -41,6 +41,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -194,9 +195,17 @@ class Fleet:
         self.ctx = ssl.create_default_context(cafile=self.work + "/ca/ca.crt")
 
     def api(self, path, method="GET"):
+        """A control request to the double; retried while it is busy."""
         req = urllib.request.Request(self.base + path, method=method)
-        with urllib.request.urlopen(req, context=self.ctx, timeout=60) as r:
-            return json.load(r)
+        for attempt in range(5):
+            try:
+                with urllib.request.urlopen(req, context=self.ctx,
+                                            timeout=120) as r:
+                    return json.load(r)
+            except (OSError, urllib.error.URLError):
+                if attempt == 4:
+                    raise
+                time.sleep(2)
 
     def state(self):
         return self.api("/__state")
@@ -285,22 +294,23 @@ class Fleet:
         a = self.args
         res = {}
         say("deployment %d to %d hosts" % (k + 1, a.agents))
-        st0 = self.state()
-        hs0 = st0["handshakes_by_host"]
+        hs0 = self.api("/__summary")["handshakes_by_host"]
         s3_0 = self.rgw_requests()
         cpu0 = self.fleet_cpu()
         t_offer = time.time()
         for i in range(a.agents):
             self.api("/__release?deployment=d-F%05d-%d" % (i, k), "POST")
         deadline = time.monotonic() + a.deploy_timeout
-        while not all(self.state()["deployments"]["d-F%05d-%d" % (i, k)]
-                      ["status"] in ("Succeeded", "Failed")
-                      for i in range(a.agents)):
+        while True:
+            deps = self.api("/__summary")["deployments"]
+            if all(deps["d-F%05d-%d" % (i, k)] in ("Succeeded", "Failed")
+                   for i in range(a.agents)):
+                break
             if time.monotonic() > deadline:
                 say("the deployment did not finish in %d s"
                     % a.deploy_timeout)
                 break
-            time.sleep(1)
+            time.sleep(2)
         t_done = time.time()
         time.sleep(2)  # the last children exit and are reaped
         cpu1 = self.fleet_cpu()

@@ -148,6 +148,8 @@ Records and state
         op, headers (lower-case names, Authorization left out), auth
         (credential scope and signed headers), body (parsed, or {"_raw":
         text}), status, error (__type), fault actions, response body.
+    GET /__summary: deployments {id: status}, tls_handshakes and
+    handshakes_by_host only (cheap with thousands of commands).
     GET /__state (no SigV4), and --state-file rewritten after every
     request: requests {total, by_op}, errors {type: count}, tls_errors,
     hosts_seen, agent_versions, polls_held (polls waiting right now),
@@ -1380,6 +1382,14 @@ class Service:
             "poll_seconds": self.poll_seconds,
         }
 
+    def summary(self):
+        """The cheap part of the state, for a fleet's frequent checks."""
+        with self.cond:
+            return {"deployments": {d.id: d.status()
+                                    for d in self.scenario.deployments},
+                    "tls_handshakes": self.handshakes,
+                    "handshakes_by_host": self.handshakes_by_host()}
+
     def handshakes_by_host(self):
         out = {}
         for host in self.conn_host.values():
@@ -1480,6 +1490,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params = urllib.parse.parse_qs(query)
         if method == "GET" and raw_path == "/__state":
             return self.reply(200, svc.state(), None)
+        if method == "GET" and raw_path == "/__summary":
+            return self.reply(200, svc.summary(), None)
         if method == "POST" and raw_path == "/__window":
             action = (params.get("action") or [""])[0]
             try:
