@@ -995,7 +995,7 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 {
 	struct daemon d;
 	struct err err = ERR_INIT;
-	long long check_deadline;
+	long long check_deadline, retry_ms;
 	long wait_s = 1;
 	int ret = 1;
 
@@ -1032,9 +1032,11 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 		}
 		if (stop_requested)
 			break;
-		log_error("%s; trying again in %ld s", err.msg, wait_s);
+		retry_ms = pace_jitter_ms(wait_s * 1000LL);
+		log_error("%s; trying again in %.1f s", err.msg,
+		    (double)retry_ms / 1000);
 		sysd_status("cannot reach %s: %s", d.endpoint, err.msg);
-		nap(wait_s * 1000LL);
+		nap(retry_ms);
 		wait_s *= 2;
 	}
 	recover(&d);

@@ -511,6 +511,12 @@ def main():
                                 os.path.join(a.builddir, "cdagent"))
     if os.geteuid() != 0:
         sys.exit("fleet.py: run as root (the hooks run as root)")
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    # Stopped by a signal, still stop everything started, by pid.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     load = open("/proc/loadavg").read().split()[:3]
