@@ -17,6 +17,31 @@
  *     ROOT/.cdagent-locks/<GID>.lock), which also holds across restarts;
  *   - the parent de-duplicates by HostCommandIdentifier: a command the
  *     service re-delivers while its child runs is not started twice.
+ * Connections.  A command process makes no Commands API connection of its
+ * own: its calls (spec, acknowledge, complete) and its heartbeats go over a
+ * unix socket to the relay process (relay.c), one per agent, started with
+ * the first command and kept: it holds one kept-alive TLS connection that
+ * every command of every deployment reuses, and it parsed the CA store
+ * once.  The main process keeps its own connection for the poll, which may
+ * be held open by the service while a command's calls go through the
+ * relay.  Why a process and not a pool in the main process: the poll is
+ * a blocking long poll, the main process stays single-threaded and small,
+ * and a TLS stream cannot be shared by two processes (one copy of the
+ * session state each); why not session resumption in the children: every
+ * command would still cost a TCP and TLS handshake and a CA store parse.
+ * So a deployment of 7 commands costs the host no new Commands API
+ * connection while the relay's is alive (curl reuses it while it was idle
+ * less than about two minutes), and one when it has to reconnect, plus the
+ * DownloadBundle's S3 connection(s).
+ *
+ * Pace.  Every wait is jittered (pace.c): the first poll comes a random
+ * time in [0, wait_between_runs] after start, the nap after an empty poll
+ * and the error backoff are drawn from [base/2, base].  While a command
+ * runs there is no nap: the next poll goes out as soon as the last one
+ * returned (at most one a second when the service does not hold polls),
+ * and a command's end (SIGCHLD) wakes any nap, so the next command of the
+ * deployment is asked for at once.
+ *
  * Children die with the main process (PR_SET_PDEATHSIG), as v1's threads
  * did; hooks they started keep running (their own session, and under
  * systemd KillMode=mixed).  A record per in-flight command, written
@@ -68,12 +93,16 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "pace.h"
+#include "relay.h"
 #include "state.h"
 #include "sysd.h"
 #include "xalloc.h"
 
 #define MAX_CHILDREN 16
 #define START_CHECK_SECONDS 30
+/* While a command runs: the least time from one poll to the next. */
+#define BUSY_POLL_GAP_MS 1000
 
 struct child {
 	pid_t pid;
@@ -90,6 +119,8 @@ struct daemon {
 	char *host_id;
 	char *endpoint;
 	struct cmdsvc *svc;
+	pid_t relay_pid; /* the relay process, or 0 */
+	int relay_ctl;	 /* its control socket, or -1 */
 	char *state_dir;
 	char *tracking_dir;
 	struct child children[MAX_CHILDREN];
@@ -105,13 +136,16 @@ struct daemon {
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t child_exited; /* since the last poll began */
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload_requested = 1;
-	else if (sig != SIGCHLD)
+	else if (sig == SIGCHLD)
+		child_exited = 1;
+	else
 		stop_requested = 1;
 }
 
@@ -174,27 +208,13 @@ note_error(struct daemon *d, const char *msg)
 	d->last_error_at = time(NULL);
 }
 
-/* v1 §1.8: floor(1.2675^n * 90 / 1.2675^10) seconds for n failures. */
-static long
-error_backoff_s(int n)
-{
-	static const long table[] = { 8, 10, 13, 17, 21, 27, 34, 44, 56, 71,
-		90 };
-
-	if (n < 0)
-		n = 0;
-	if (n > 10)
-		n = 10;
-	return table[n];
-}
-
 /* Sleep up to ms, waking for signals and children; pings the watchdog. */
 static void
 nap(long long ms)
 {
 	long long until = clock_now_ms() + ms;
 
-	while (!stop_requested && !reload_requested) {
+	while (!stop_requested && !reload_requested && !child_exited) {
 		long long left = until - clock_now_ms();
 		struct timespec ts;
 
@@ -228,8 +248,7 @@ svc_opts(const struct daemon *d, struct cmdsvc_opts *opts)
 
 struct run {
 	struct daemon *d;
-	struct cmdsvc *svc;
-	struct cmdsvc_opts opts; /* to make another client (heartbeats) */
+	struct relay *relay; /* the Commands API, through the relay process */
 	const struct cmdsvc_command *cmd;
 	char *status_path;
 	int completed;
@@ -273,8 +292,8 @@ complete(struct run *r, enum hook_code code, const char *script,
 		return;
 	}
 	r->completed = 1;
-	if (cmdsvc_complete(
-		r->svc, r->cmd->host_command_id, status, diag, &err) < 0)
+	if (relay_complete(
+		r->relay, r->cmd->host_command_id, status, diag, &err) < 0)
 		log_error("%s %s: could not report %s: %s",
 		    r->cmd->command_name, r->cmd->host_command_id, status,
 		    err.msg);
@@ -284,56 +303,18 @@ complete(struct run *r, enum hook_code code, const char *script,
 	free(diag);
 }
 
-/* A process that sends PostHostCommandUpdate every interval seconds. */
-static pid_t
+/* Heartbeats (PostHostCommandUpdate) every interval seconds, by the relay. */
+static void
 start_heartbeat(struct run *r, long interval_s)
 {
-	pid_t pid;
+	struct err err = ERR_INIT;
 
 	if (interval_s <= 0)
-		return -1;
-	pid = fork();
-	if (pid != 0)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/*
-	 * A client of its own: r->svc's connection belongs to the command's
-	 * process, and two processes on one TLS stream corrupt it.  r->svc is
-	 * never freed here (that would close the shared connection).
-	 */
-	{
-		struct err err = ERR_INIT;
-
-		r->svc = cmdsvc_new(&r->opts, &err);
-		if (r->svc == NULL) {
-			log_warn("no heartbeats for %s: %s",
-			    r->cmd->host_command_id, err.msg);
-			_exit(0);
-		}
-	}
-	for (;;) {
-		struct err err = ERR_INIT;
-		char *status = NULL;
-
-		sleep((unsigned)interval_s);
-		if (getppid() == 1)
-			_exit(0);
-		if (cmdsvc_update(r->svc, r->cmd->host_command_id, NULL,
-			&status, &err) < 0)
-			log_warn("heartbeat for %s: %s",
-			    r->cmd->host_command_id, err.msg);
-		free(status);
-	}
-}
-
-static void
-stop_heartbeat(pid_t pid)
-{
-	if (pid <= 0)
 		return;
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (relay_heartbeat(
+		r->relay, r->cmd->host_command_id, interval_s, &err) < 0)
+		log_warn("no heartbeats for %s: %s", r->cmd->host_command_id,
+		    err.msg);
 }
 
 /* Take the deployment group's lock, waiting for a running command. */
@@ -383,14 +364,13 @@ run_command(struct run *r)
 	struct cmdsvc_spec cs;
 	struct err err = ERR_INIT;
 	char *ack_status = NULL, *tracking = NULL;
-	pid_t heartbeat = -1;
 	int lock_fd = -1, noop;
 
 	memset(&spec, 0, sizeof(spec));
 	memset(&res, 0, sizeof(res));
 	memset(&cs, 0, sizeof(cs));
 	write_command_status(r, NULL);
-	if (cmdsvc_get_spec(r->svc, cmd->deployment_execution_id, d->host_id,
+	if (relay_get_spec(r->relay, cmd->deployment_execution_id, d->host_id,
 		&cs, &err) < 0) {
 		err_prefix(&err, "GetDeploymentSpecification failed");
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");
@@ -429,7 +409,7 @@ run_command(struct run *r)
 	    getenv("INVOCATION_ID") != NULL && sysd_scopes_available();
 
 	noop = exec_command_noop(&env, &spec, cmd->command_name);
-	if (cmdsvc_ack(r->svc, cmd->host_command_id, noop, &ack_status, &err) <
+	if (relay_ack(r->relay, cmd->host_command_id, noop, &ack_status, &err) <
 	    0) {
 		log_error("%s %s: acknowledgement failed: %s",
 		    cmd->command_name, cmd->host_command_id, err.msg);
@@ -453,7 +433,7 @@ run_command(struct run *r)
 			r->completed = 1;
 		goto out;
 	}
-	heartbeat = start_heartbeat(r, (long)d->cfg->command_heartbeat_seconds);
+	start_heartbeat(r, (long)d->cfg->command_heartbeat_seconds);
 	lock_fd = lock_group(d, spec.deployment_group_id, &err);
 	if (lock_fd < 0) {
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");
@@ -497,7 +477,6 @@ run_command(struct run *r)
 	}
 	complete(r, res.code, res.script_name, res.message, res.log);
 out:
-	stop_heartbeat(heartbeat);
 	if (!r->completed)
 		complete(r, HOOK_UNKNOWN_ERROR, "",
 		    err_isset(&err) ? err.msg : "the command failed", "");
@@ -519,7 +498,6 @@ out:
 static void
 child_main(struct daemon *d, const struct cmdsvc_command *cmd)
 {
-	struct cmdsvc_opts opts;
 	struct err err = ERR_INIT;
 	struct run r;
 	sigset_t none;
@@ -539,14 +517,16 @@ child_main(struct daemon *d, const struct cmdsvc_command *cmd)
 	r.cmd = cmd;
 	r.status_path = xasprintf(
 	    "%s/%s/%d.json", d->state_dir, DAEMON_COMMANDS_DIR, (int)getpid());
-	/* Nothing of the parent's connections is shared with a child. */
+	/*
+	 * Nothing of the parent's connections is shared with a child (d->svc
+	 * is never used nor freed here); the credentials chain is made again
+	 * for S3.
+	 */
 	d->svc = NULL;
 	d->chain = creds_chain_new(d->cfg, d->onprem, &err);
-	svc_opts(d, &opts);
-	r.opts = opts;
 	if (d->chain != NULL)
-		r.svc = cmdsvc_new(&opts, &err);
-	if (r.svc == NULL) {
+		r.relay = relay_connect(d->relay_ctl, &err);
+	if (r.relay == NULL) {
 		log_error("%s %s: %s", cmd->command_name, cmd->host_command_id,
 		    err.msg);
 		_exit(1);
@@ -580,6 +560,19 @@ reap(struct daemon *d)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		size_t i;
 
+		if (pid == d->relay_pid) {
+			log_error(
+			    "the relay process %d ended (%s %d); starting "
+			    "another with the next command",
+			    (int)pid, WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status)
+						: WEXITSTATUS(status));
+			d->relay_pid = 0;
+			close(d->relay_ctl);
+			d->relay_ctl = -1;
+			continue;
+		}
+
 		for (i = 0; i < d->nchildren; i++) {
 			struct child *c = &d->children[i];
 			char *path;
@@ -605,12 +598,97 @@ reap(struct daemon *d)
 	}
 }
 
+/* The relay process's own: a client and its loop.  Never returns. */
+static void
+relay_main(struct daemon *d, int ctl_fd)
+{
+	struct cmdsvc_opts opts;
+	struct cmdsvc *svc = NULL;
+	struct err err = ERR_INIT;
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "cdagent-relay"); /* for ps and top */
+	if (getppid() == 1)
+		_exit(1);
+	/* It serves the command processes for as long as they run. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	d->svc = NULL; /* the main process's connection: never touched here */
+	d->chain = creds_chain_new(d->cfg, d->onprem, &err);
+	if (d->chain != NULL) {
+		svc_opts(d, &opts);
+		svc = cmdsvc_new(&opts, &err);
+	}
+	if (svc == NULL) {
+		log_error("the relay process cannot start: %s", err.msg);
+		_exit(1);
+	}
+	relay_serve(svc, ctl_fd);
+	cmdsvc_free(svc);
+	creds_chain_free(d->chain);
+	_exit(0);
+}
+
+/* Start the relay process unless it runs; -1 when it cannot be started. */
+static int
+ensure_relay(struct daemon *d)
+{
+	struct err err = ERR_INIT;
+	int fds[2];
+	pid_t pid;
+
+	if (d->relay_pid > 0)
+		return 0;
+	if (relay_socketpair(fds, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_error(
+		    "cannot start the relay process: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		relay_main(d, fds[0]);
+	}
+	close(fds[0]);
+	d->relay_pid = pid;
+	d->relay_ctl = fds[1];
+	log_debug("relay process %d started", (int)pid);
+	return 0;
+}
+
+static void
+stop_relay(struct daemon *d)
+{
+	if (d->relay_ctl >= 0)
+		close(d->relay_ctl);
+	d->relay_ctl = -1;
+	if (d->relay_pid <= 0)
+		return;
+	kill(d->relay_pid, SIGKILL);
+	while (waitpid(d->relay_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	d->relay_pid = 0;
+}
+
 static void
 start_child(struct daemon *d, const struct cmdsvc_command *cmd)
 {
 	struct child *c;
 	pid_t pid;
 
+	if (ensure_relay(d) < 0)
+		return;
 	pid = fork();
 	if (pid < 0) {
 		log_error("cannot start a process for %s: %s",
@@ -866,29 +944,31 @@ poll_once(struct daemon *d)
 {
 	struct cmdsvc_command cmd;
 	struct err err = ERR_INIT;
-	long long t0 = clock_now_ms();
+	long long wait_ms = d->cfg->wait_between_runs * 1000LL, t0;
 	int rc, dup_repolls = 0;
 
 again:
 	memset(&cmd, 0, sizeof(cmd));
 	reap(d);
+	child_exited = 0; /* a command ending from now on wakes the nap */
+	t0 = clock_now_ms();
 	rc = cmdsvc_poll(d->svc, d->host_id, &cmd, &err);
 	d->polls++;
 	if (rc < 0) {
-		long wait = error_backoff_s(++d->errors) -
-		    (long)((clock_now_ms() - t0 + 999) / 1000);
+		long long wait;
 
 		if (stop_requested)
 			return;
-		if (d->errors > 10)
-			d->errors = 10;
+		if (d->errors < 10)
+			d->errors++;
+		wait = pace_error_backoff_ms(d->errors) - (clock_now_ms() - t0);
 		log_error(
 		    "cannot poll %s for commands: %s", d->endpoint, err.msg);
 		note_error(d, err.msg);
 		write_status(d, "polling");
 		sysd_status("poll failed %d time(s): %s", d->errors, err.msg);
 		if (wait > 0)
-			nap(wait * 1000LL);
+			nap(wait);
 		return;
 	}
 	d->errors = 0;
@@ -897,7 +977,8 @@ again:
 		write_status(d, "polling");
 		if (d->nchildren == 0)
 			sysd_status("idle, last poll %s", "just now");
-		nap(d->cfg->wait_between_runs * 1000LL);
+		nap(pace_idle_ms(wait_ms, d->nchildren > 0, clock_now_ms() - t0,
+		    BUSY_POLL_GAP_MS));
 		return;
 	}
 	if (cmd.host_identifier == NULL ||
@@ -909,7 +990,7 @@ again:
 		    cmd.host_identifier != NULL ? cmd.host_identifier : "",
 		    d->host_id);
 		cmdsvc_command_clear(&cmd);
-		nap(d->cfg->wait_between_runs * 1000LL);
+		nap(pace_jitter_ms(wait_ms));
 		return;
 	}
 	if (cmd.command_name == NULL || *cmd.command_name == '\0' ||
@@ -918,7 +999,7 @@ again:
 			 "DeploymentExecutionId",
 		    cmd.host_command_id);
 		cmdsvc_command_clear(&cmd);
-		nap(d->cfg->wait_between_runs * 1000LL);
+		nap(pace_jitter_ms(wait_ms));
 		return;
 	}
 	if (find_child(d, cmd.host_command_id) >= 0) {
@@ -928,14 +1009,14 @@ again:
 		cmdsvc_command_clear(&cmd);
 		if (dup_repolls++ < 1 && !stop_requested)
 			goto again;
-		nap(d->cfg->wait_between_runs * 1000LL);
+		nap(pace_jitter_ms(wait_ms));
 		return;
 	}
 	if (d->nchildren >= MAX_CHILDREN) {
 		log_warn("%zu commands are running; leaving %s for later",
 		    d->nchildren, cmd.host_command_id);
 		cmdsvc_command_clear(&cmd);
-		nap(d->cfg->wait_between_runs * 1000LL);
+		nap(pace_jitter_ms(wait_ms));
 		return;
 	}
 	start_child(d, &cmd);
@@ -951,11 +1032,12 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 {
 	struct daemon d;
 	struct err err = ERR_INIT;
-	long long check_deadline;
+	long long check_deadline, retry_ms;
 	long wait_s = 1;
 	int ret = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.relay_ctl = -1;
 	d.cfg = cfg;
 	d.cfg_path = cfg_path;
 	d.started = time(NULL);
@@ -997,14 +1079,18 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 		}
 		if (stop_requested)
 			break;
-		log_error("%s; trying again in %ld s", err.msg, wait_s);
+		retry_ms = pace_jitter_ms(wait_s * 1000LL);
+		log_error("%s; trying again in %.1f s", err.msg,
+		    (double)retry_ms / 1000);
 		sysd_status("cannot reach %s: %s", d.endpoint, err.msg);
-		nap(wait_s * 1000LL);
+		nap(retry_ms);
 		wait_s *= 2;
 	}
 	recover(&d);
 	write_status(&d, "polling");
 	sysd_ready("idle, polling for commands");
+	/* A fleet started together does not poll in the same second. */
+	nap(pace_offset_ms(d.cfg->wait_between_runs * 1000LL));
 	while (!stop_requested) {
 		if (reload_requested)
 			reload(&d);
@@ -1015,6 +1101,7 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 	drain(&d);
 	ret = 0;
 out:
+	stop_relay(&d);
 	if (d.state_dir != NULL)
 		remove_state_files(&d);
 	cmdsvc_free(d.svc);

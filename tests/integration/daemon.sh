@@ -153,6 +153,51 @@ check "SIGTERM when idle: exit 0" test "$AGENT_RC" -eq 0
 run "$CDAGENT" status -c "$T_TMP/agent.yml"
 check "status after stop: exit 3" test "$RC" -eq 3
 
+## --- issue 19: one kept-alive connection, no nap while a command runs ---------
+: >"$PROOF"
+service '{"host":"'"$HOST"'","deployments":[{"id":"d-CONN01","spec":'"$(spec d-CONN01 g-one r1)"',"commands":'"$INPLACE"'},{"id":"d-CONN02","held":true,"spec":'"$(spec d-CONN02 g-one r2)"',"commands":'"$INPLACE"'}]}'
+SLEEP_AfterInstall=3 SLEEP_ApplicationStart=6 start_agent
+wait_for "all(s['commands']['hc-d-CONN01-%d' % i]['completes'] == 1 for i in range(1, 8))" 60
+H1=$(q "s['handshakes_by_host']['$HOST']")
+curl -s --cacert "$AWS_SSL_CA_BUNDLE" -X POST \
+	"https://127.0.0.1:$(srv_port cs)/__release?deployment=d-CONN02" >/dev/null
+# While AfterInstall runs, make the nap long: a poll that comes back empty
+# while a command runs must not start it.
+wait_for "s['commands']['hc-d-CONN02-5']['acknowledged']" 60
+cp "$T_TMP/agent.yml" "$T_TMP/agent.yml.good"
+echo ":wait_between_runs: 120" >>"$T_TMP/agent.yml"
+kill -HUP "$AGENT_PID"
+wait_for "s['done']" 60
+check "two deployments, every command Succeeded exactly once" \
+	test "$(q "all(c['completed_status']=='Succeeded' and c['completes']==1 for c in s['commands'].values())")" = True
+H2=$(q "s['handshakes_by_host']['$HOST']")
+check "start and first deployment: at most 3 TLS connections (start-up check, poll, relay), got $H1" \
+	test "$H1" -le 3
+check "second deployment: no new Commands API connection, got $((H2 - H1))" \
+	test "$((H2 - H1))" -le 1
+check "heartbeats while ApplicationStart ran 6 s" \
+	test "$(q "len(s['commands']['hc-d-CONN02-6']['heartbeats'])")" -ge 2
+# polls received while ApplicationStart ran (6 s, polls held 1 s each)
+BUSY_POLLS=$($PY - "$(srv_log cs)" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+def seq(op, hc):
+    return [r["seq"] for r in recs if r["op"] == op and
+            (r["body"] or {}).get("HostCommandIdentifier") == hc][0]
+a = seq("PutHostCommandAcknowledgement", "hc-d-CONN02-6")
+c = seq("PutHostCommandComplete", "hc-d-CONN02-6")
+print(sum(1 for r in recs if r["op"] == "PollHostCommand" and a < r["seq"] < c))
+PY
+)
+check "a poll kept outstanding while a command ran, with a 120 s nap configured (got $BUSY_POLLS)" \
+	test "${BUSY_POLLS:-0}" -ge 3
+RELAY_PID=$(pgrep -P "$AGENT_PID" -x cdagent-relay)
+check "the relay process outlives the commands it served" test -n "$RELAY_PID"
+stop_agent
+check "SIGTERM: exit 0" test "$AGENT_RC" -eq 0
+check "... and the relay process is gone" not_alive "$RELAY_PID"
+cp "$T_TMP/agent.yml.good" "$T_TMP/agent.yml"
+
 ## --- archive reuse (v2 §3.3) --------------------------------------------------
 : >"$PROOF"
 reuse_spec() { # DID SOURCE LOCATION

@@ -148,6 +148,8 @@ Records and state
         op, headers (lower-case names, Authorization left out), auth
         (credential scope and signed headers), body (parsed, or {"_raw":
         text}), status, error (__type), fault actions, response body.
+    GET /__summary: deployments {id: status}, tls_handshakes and
+    handshakes_by_host only (cheap with thousands of commands).
     GET /__state (no SigV4), and --state-file rewritten after every
     request: requests {total, by_op}, errors {type: count}, tls_errors,
     hosts_seen, agent_versions, polls_held (polls waiting right now),
@@ -166,8 +168,16 @@ Records and state
         error_code,script_name,message,log in that order, error_code out
         of 0..7 or not matching the status, Format not "JSON", an update or
         ack before dispatch)}},
-    done (every deployment finished), pending (commands still to run).
+    done (every deployment finished), pending (commands still to run),
+    tls_handshakes (TLS connections accepted), handshakes_by_host {host:
+        connections that carried a request for it (the first one decides)},
+    requests_by_host {host: requests}, poll_seconds {epoch second: polls
+        received in it}.
+    Every line of --requests also has "conn", the connection's number.
     POST /__release?deployment=ID releases a held deployment.
+    POST /__window?action=drop|throttle&seconds=S: for S seconds every API
+        request is dropped (closed without a reply: an outage) or answered
+        400 ThrottlingException, whatever the scripted faults say.
 """
 
 import argparse
@@ -690,6 +700,7 @@ class Command:
                                     % (where, key, ", ".join(STATUSES)))
         preacked = bool(spec.get("preacked"))
         self.injected = False
+        self.dispatched_to = None
         self.deliveries = 0
         self.misdirected = 0
         self.dispatched = preacked
@@ -986,6 +997,11 @@ class Service:
         self.faults_fired = []
         self.unknown_ids = []
         self.polls_held = 0
+        self.handshakes = 0
+        self.conn_host = {}
+        self.requests_by_host = {}
+        self.poll_seconds = {}
+        self.window = None  # (action, until monotonic)
         self.stopping = False
         self.workdir = None
         self.signer = None
@@ -1020,6 +1036,7 @@ class Service:
         return None
 
     def dispatch(self, cmd, host, report_host=None):
+        cmd.dispatched_to = host
         cmd.dispatched = True
         cmd.deliveries += 1
         self.last_dispatched[host] = cmd
@@ -1264,6 +1281,13 @@ class Service:
                                               "nth": self.counts[fault.op],
                                               "action": fault.action})
             rec["fault"] = [f.action for f in fired] or None
+            window = self.window
+            if window and time.monotonic() < window[1]:
+                rec["fault"] = [window[0]]
+                if window[0] == "drop":
+                    return DROP
+                raise ApiError(400, AVAILABILITY + "ThrottlingException",
+                               "Rate exceeded")
             time.sleep(sum(float(f.params.get("seconds", 1))
                            for f in fired if f.action == "delay"))
             terminal = [f for f in fired if f.action != "delay"]
@@ -1294,10 +1318,31 @@ class Service:
         except ApiError as err:
             return err.status, err.body(), err.bare()
 
+    def host_of(self, rec):
+        body = rec.get("body") if isinstance(rec.get("body"), dict) else {}
+        host = body.get("HostIdentifier")
+        if not isinstance(host, str):
+            cmd = self.commands.get(body.get("HostCommandIdentifier"))
+            host = cmd.dispatched_to if cmd is not None else None
+        return host
+
+    def note_handshake(self):
+        with self.cond:
+            self.handshakes += 1
+            return self.handshakes
+
     def record(self, rec):
         with self.cond:
             op = rec.get("op") or "(none)"
             self.by_op[op] = self.by_op.get(op, 0) + 1
+            host = self.host_of(rec)
+            if host is not None:
+                self.requests_by_host[host] = \
+                    self.requests_by_host.get(host, 0) + 1
+                self.conn_host.setdefault(rec.get("conn"), host)
+            if op == "PollHostCommand":
+                sec = str(int(rec["time"]))
+                self.poll_seconds[sec] = self.poll_seconds.get(sec, 0) + 1
             if rec.get("error"):
                 self.errors[rec["error"]] = self.errors.get(rec["error"],
                                                             0) + 1
@@ -1331,7 +1376,31 @@ class Service:
             "done": all(d.finished() for d in self.scenario.deployments),
             "pending": [c.id for c in every
                         if not c.done() and not c.deployment.finished()],
+            "tls_handshakes": self.handshakes,
+            "handshakes_by_host": self.handshakes_by_host(),
+            "requests_by_host": self.requests_by_host,
+            "poll_seconds": self.poll_seconds,
         }
+
+    def summary(self):
+        """The cheap part of the state, for a fleet's frequent checks."""
+        with self.cond:
+            return {"deployments": {d.id: d.status()
+                                    for d in self.scenario.deployments},
+                    "tls_handshakes": self.handshakes,
+                    "handshakes_by_host": self.handshakes_by_host()}
+
+    def handshakes_by_host(self):
+        out = {}
+        for host in self.conn_host.values():
+            out[host] = out.get(host, 0) + 1
+        return out
+
+    def set_window(self, action, seconds):
+        with self.cond:
+            self.window = (action, time.monotonic() + seconds)
+            if action == "drop":
+                self.cond.notify_all()
 
     def state(self):
         with self.cond:
@@ -1421,6 +1490,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params = urllib.parse.parse_qs(query)
         if method == "GET" and raw_path == "/__state":
             return self.reply(200, svc.state(), None)
+        if method == "GET" and raw_path == "/__summary":
+            return self.reply(200, svc.summary(), None)
+        if method == "POST" and raw_path == "/__window":
+            action = (params.get("action") or [""])[0]
+            try:
+                seconds = float((params.get("seconds") or [""])[0])
+            except ValueError:
+                seconds = -1
+            if action not in ("drop", "throttle") or seconds < 0:
+                return self.reply(400, {"message": "action drop|throttle "
+                                        "and seconds >= 0, please"}, None)
+            svc.set_window(action, seconds)
+            return self.reply(200, {"window": action, "seconds": seconds},
+                              None)
         if method == "POST" and raw_path == "/__release":
             dep = (params.get("deployment") or [""])[0]
             if svc.release(dep):
@@ -1452,7 +1535,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             parsed = json.loads(body.decode("utf-8")) if body else None
         except (UnicodeDecodeError, ValueError):
             parsed = {"_raw": body.decode("utf-8", "replace")}
-        rec = {"seq": seq, "time": svc.now(), "method": method,
+        rec = {"seq": seq, "conn": getattr(CONN, "id", None),
+               "time": svc.now(), "method": method,
                "path": self.path, "op": None, "headers": headers,
                "auth": None, "body": parsed, "status": None, "error": None,
                "fault": None, "response": None}
@@ -1488,8 +1572,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.dispatch("DELETE")
 
 
+CONN = threading.local()  # the connection this thread serves
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # a fleet connects at once
 
     def __init__(self, service, tls):
         self.service = service
@@ -1504,6 +1592,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         except (OSError, ssl.SSLError):
             self.service.note_tls_error()
             return
+        CONN.id = self.service.note_handshake()
         conn.settimeout(None)
         try:
             self.RequestHandlerClass(conn, client_address, self)
