@@ -26,6 +26,8 @@ trap cleanup EXIT
 root=$T_TMP/root
 dest=$T_TMP/dest
 export HOOK_PIDS=$T_TMP/hook-pids
+# how long hooks run: a second when a kill is aimed at them, else 0.02 s
+export HOOK_SLEEP=$T_TMP/hook-sleep
 mkdir -p "$dest"
 cat >"$T_TMP/local.yml" <<YML
 :root_dir: $root
@@ -52,7 +54,7 @@ import os, sys
 top, site = sys.argv[1], sys.argv[2]
 hook = """#!/bin/sh
 echo $$ >>"$HOOK_PIDS"
-sleep "${HOOK_SLEEP:-0.1}"
+sleep "$(cat "$HOOK_SLEEP" 2>/dev/null || echo 0.02)"
 """
 for rev in "AB":
     content = os.path.join(top, rev, "content")
@@ -77,21 +79,36 @@ for rev in "AB":
             out.write("  %s:\n    - location: scripts/hook.sh\n" % ev)
 PY
 for r in A B; do
-	tar czf "$T_TMP/$r.tgz" -C "$T_TMP/rev/$r" .
+	tar cf "$T_TMP/$r.tar" -C "$T_TMP/rev/$r" .
 done
 
-# deploy REV [DELAY]: deploy a revision; with DELAY, SIGKILL the agent (and
-# its hooks) DELAY seconds after it started.  The agent's output in $OUT.
+# deploy REV [DELAY [TRIGGER [LINES]]]: deploy a revision; with DELAY,
+# SIGKILL the agent (and its hooks) DELAY seconds after it started, or after
+# the file TRIGGER has LINES lines (default 1).  The agent's output in $OUT;
+# IN_HOOK is 1 if a hook was running when the kill came.
 deploy() {
-	local rev=$1 delay=${2:-} pid
-	setsid "$CDAGENT" local -c "$T_TMP/local.yml" -l "$T_TMP/$rev.tgz" \
-		-t tgz -g crash >"$T_TMP/out" 2>"$T_TMP/err" &
+	local rev=$1 delay=${2:-} trigger=${3:-} lines=${4:-1} pid n=0 p
+	setsid "$CDAGENT" local -c "$T_TMP/local.yml" -l "$T_TMP/$rev.tar" \
+		-t tar -g crash >"$T_TMP/out" 2>"$T_TMP/err" &
 	pid=$!
+	if [ -n "$trigger" ]; then
+		while [ "$(cat "$trigger" 2>/dev/null | wc -l)" -lt "$lines" ] &&
+			[ $n -lt 6000 ] && kill -0 "$pid" 2>/dev/null; do
+			sleep 0.01
+			n=$((n + 1))
+		done
+	fi
+	IN_HOOK=0
 	if [ -n "$delay" ]; then
 		sleep "$delay"
 		kill -9 "$pid" 2>/dev/null
+		if [ -s "$HOOK_PIDS" ]; then
+			while read -r p; do
+				kill -0 "$p" 2>/dev/null && IN_HOOK=1
+			done <"$HOOK_PIDS"
+		fi
 	fi
-	wait "$pid"
+	{ wait "$pid"; } 2>/dev/null
 	RC=$?
 	kill_hooks
 	OUT=$(cat "$T_TMP/out")
@@ -142,10 +159,24 @@ declare -A landed
 start=$(date +%s)
 for i in $(seq 0 $((KILLS - 1))); do
 	target=$([ "$current" = A ] && echo B || echo A)
-	# stratified: kill i lands in the i-th of KILLS equal slices of a run
-	delay=$($PY -c "import random; print('%.3f' % (($i + random.random()) * $duration / $KILLS))")
-	deploy "$target" "$delay"
+	lines=1
+	case $((i % 5)) in
+	3) # a moment after the 1st to 5th hook started
+		trigger=$HOOK_PIDS
+		lines=$((RANDOM % 5 + 1))
+		echo 1 >"$HOOK_SLEEP"
+		delay=$($PY -c "import random; print('%.3f' % random.uniform(0, 0.03))") ;;
+	1) # a moment after Install recorded what it will create
+		trigger=$records.new
+		delay=$($PY -c "import random; print('%.3f' % random.uniform(0, 0.5))") ;;
+	*) # stratified: kill i lands in the i-th of KILLS slices of a run
+		trigger=
+		delay=$($PY -c "import random; print('%.3f' % (($i + random.random()) * $duration / $KILLS))") ;;
+	esac
+	deploy "$target" "$delay" "$trigger" "$lines"
+	rm -f "$HOOK_SLEEP"
 	where=$([ "$RC" -eq 0 ] && echo completed || phase)
+	[ "$IN_HOOK" = 1 ] && [ "$RC" -ne 0 ] && where="$where-hook"
 	landed[$where]=$((${landed[$where]:-0} + 1))
 	# then the same revision again, or the previous one
 	again=$([ $((RANDOM % 2)) -eq 0 ] && echo "$target" || echo "$current")
@@ -153,26 +184,26 @@ for i in $(seq 0 $((KILLS - 1))); do
 	diffs=$(exact "$again" "$dest/site" "$records")
 	if [ "$RC" -ne 0 ] || [ -n "$diffs" ]; then
 		failures=$((failures + 1))
-		echo "# kill $i at ${delay}s in $where, then $again: rc $RC"
+		echo "# kill $i of $target at ${delay}s${trigger:+ after $(basename "$trigger")} in $where, then $again: FAILED, rc $RC"
 		echo "# $ERR" | head -5
 		echo "$diffs" | sed 's/^/# /'
+	else
+		echo "# kill $i of $target at ${delay}s${trigger:+ after $(basename "$trigger")} in $where, then $again: exact"
 	fi
 	current=$again
 done
 elapsed=$(($(date +%s) - start))
 summary=""
-for p in ApplicationStop DownloadBundle BeforeInstall Install AfterInstall \
-	ApplicationStart ValidateService completed; do
-	summary="$summary $p=${landed[$p]:-0}"
+hooks=0
+for p in "${!landed[@]}"; do
+	summary="$summary $p=${landed[$p]}"
+	case $p in *-hook) hooks=$((hooks + ${landed[$p]})) ;; esac
 done
 echo "# $KILLS kills over a ${duration}s deployment in ${elapsed}s:$summary"
 check "every kill: the redeploy succeeds, exact, records = installed" \
 	test "$failures" -eq 0
 check "kills landed in DownloadBundle" test "${landed[DownloadBundle]:-0}" -gt 0
 check "kills landed in Install" test "${landed[Install]:-0}" -gt 0
-hooks=$((${landed[BeforeInstall]:-0} + ${landed[AfterInstall]:-0} + \
-	${landed[ApplicationStart]:-0} + ${landed[ValidateService]:-0} + \
-	${landed[ApplicationStop]:-0}))
 check "kills landed in the hooks" test "$hooks" -gt 0
 
 # --- the daemon: killed mid-Install, code 7 at restart, then a clean deploy ---
@@ -206,12 +237,12 @@ dinstr=$droot/deployment-instructions
 
 service d-CRASHA001 A
 start_agent
-wait_for "$all_done" 120
+wait_for "$all_done" 300
 check "daemon: A deployed" test "$(q '[c.get("completed_status") for c in s["commands"].values()]')" = "['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']"
 stop_agent
 service d-CRASHB001 B
 start_agent
-for i in $(seq 600); do
+for i in $(seq 2400); do
 	[ -e "$dinstr/g-crash-cleanup.new" ] && break
 	sleep 0.05
 done
@@ -220,13 +251,13 @@ kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 kill_hooks
 start_agent
-wait_for 'any(c.get("completed_status") == "Failed" for c in s["commands"].values())' 60
+wait_for 'any(c.get("completed_status") == "Failed" for c in s["commands"].values())' 120
 check "daemon: the killed command is reported with code 7 at restart" \
 	test "$(q '[c["diagnostics"]["error_code"] for c in s["commands"].values() if c.get("completed_status") == "Failed"]')" = "[7]"
 stop_agent
 service d-CRASHB002 B
 start_agent
-wait_for "$all_done" 120
+wait_for "$all_done" 300
 check "daemon: the next deployment succeeds" test "$(q '[c.get("completed_status") for c in s["commands"].values()]')" = "['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']"
 check "daemon: ... exactly B, records = installed" \
 	test -z "$(exact B "$dsite" "$dinstr/g-crash-cleanup")"
