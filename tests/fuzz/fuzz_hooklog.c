@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "hook-int.h"
 #include "xalloc.h"
+#include "../unit/tu_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,32 +70,6 @@ model_feed(struct model *m, int s, const uint8_t *data, size_t len)
 			m->plen[s] = 0;
 		}
 	}
-}
-
-/* RFC 3629 well-formed, no NUL. */
-static int
-well_formed(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-
-	while (*s != 0) {
-		int n = *s < 0x80	       ? 0
-		    : *s >= 0xc2 && *s <= 0xdf ? 1
-		    : *s >= 0xe0 && *s <= 0xef ? 2
-		    : *s >= 0xf0 && *s <= 0xf4 ? 3
-					       : -1;
-		int i;
-
-		if (n < 0 || (*s == 0xe0 && s[1] < 0xa0) ||
-		    (*s == 0xed && s[1] > 0x9f) ||
-		    (*s == 0xf0 && s[1] < 0x90) || (*s == 0xf4 && s[1] > 0x8f))
-			return 0;
-		for (i = 1; i <= n; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-		s += n + 1;
-	}
-	return 1;
 }
 
 /* The tail the model expects: the longest suffix of entries (as text plus
@@ -221,10 +196,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tail = hook_log_tail(&log);
 	want = model_tail(&m);
 	if (strcmp(tail, want) != 0 || strlen(tail) > HOOK_LOG_TAIL_MAX ||
-	    !well_formed(tail))
+	    !tu_well_formed_utf8(tail))
 		abort();
 	json = hook_diagnostics(HOOK_SCRIPT_FAILED, "s.sh", "failed", tail);
-	if (strlen(json) > HOOK_DIAGNOSTICS_MAX || !well_formed(json))
+	if (strlen(json) > HOOK_DIAGNOSTICS_MAX || !tu_well_formed_utf8(json))
 		abort();
 	hook_log_close(&log);
 	check_scripts_log(&m, path);

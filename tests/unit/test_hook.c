@@ -27,6 +27,7 @@
 #include "hook.h"
 #include "state.h"
 #include "testutil.h"
+#include "tu_utf8.h"
 #include "xalloc.h"
 
 struct fx {
@@ -663,36 +664,6 @@ tail__keeps_newest_within_limit(void **state)
 	hook_result_clear(&res);
 }
 
-/* RFC 3629 well-formed UTF-8 with no NUL (independent of hook-log.c). */
-static int
-well_formed(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-
-	while (*s != 0) {
-		int n = *s < 0x80	       ? 0
-		    : *s >= 0xc2 && *s <= 0xdf ? 1
-		    : *s >= 0xe0 && *s <= 0xef ? 2
-		    : *s >= 0xf0 && *s <= 0xf4 ? 3
-					       : -1;
-		int i;
-
-		if (n < 0)
-			return 0;
-		if (n > 0 &&
-		    ((*s == 0xe0 && s[1] < 0xa0) ||
-			(*s == 0xed && s[1] > 0x9f) ||
-			(*s == 0xf0 && s[1] < 0x90) ||
-			(*s == 0xf4 && s[1] > 0x8f)))
-			return 0;
-		for (i = 1; i <= n; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-		s += n + 1;
-	}
-	return 1;
-}
-
 static void
 text_utf8__invalid_replaced_nul_shown(void **state)
 {
@@ -721,7 +692,7 @@ text_utf8__invalid_replaced_nul_shown(void **state)
 		char *out = hook_text_utf8(cases[i].in, cases[i].len);
 
 		assert_string_equal(out, cases[i].want);
-		assert_true(well_formed(out));
+		assert_true(tu_well_formed_utf8(out));
 		free(out);
 	}
 }
@@ -746,7 +717,7 @@ tail__nul_bytes__no_double_free(void **state)
 	assert_true(strlen(tail) <= HOOK_LOG_TAIL_MAX);
 	assert_true(strlen(tail) > HOOK_LOG_TAIL_MAX / 2);
 	assert_non_null(strstr(tail, "[stdout]zero\\0\\0\\0"));
-	assert_true(well_formed(tail));
+	assert_true(tu_well_formed_utf8(tail));
 	free(tail);
 	hook_log_close(&log);
 }
@@ -773,10 +744,10 @@ output__any_bytes__scripts_log_verbatim_tail_utf8(void **state)
 	assert_non_null(strstr(res.log,
 	    "[stdout]a\\0b\xef\xbf\xbd"
 	    "c\rred end\n"));
-	assert_true(well_formed(res.log));
+	assert_true(tu_well_formed_utf8(res.log));
 	json =
 	    hook_diagnostics(res.code, res.script_name, res.message, res.log);
-	assert_true(well_formed(json));
+	assert_true(tu_well_formed_utf8(json));
 	assert_non_null(strstr(json,
 	    "a\\\\0b\xef\xbf\xbd"
 	    "c\\rred end\\n"));
@@ -817,7 +788,7 @@ output__64k_zero_and_urandom__event_reports(void **state)
 	assert_int_equal(res.code, HOOK_SCRIPT_FAILED);
 	assert_non_null(strstr(res.message, "exit code 9"));
 	assert_true(strlen(res.log) <= HOOK_LOG_TAIL_MAX);
-	assert_true(well_formed(res.log));
+	assert_true(tu_well_formed_utf8(res.log));
 	assert_non_null(strstr(res.log, "\\0\\0\\0\\0\n"));
 	hook_result_clear(&res);
 }
