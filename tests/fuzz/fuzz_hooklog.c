@@ -8,7 +8,10 @@
  * JSON must be well-formed UTF-8 without NUL.
  *
  * Input: records of [h0 h1 bytes...]: stream = h0 & 1, chunk length =
- * h1 | (h0 & 0x1e) << 7.
+ * h1 | (h0 & 0x1e) << 7, fed 33 times when h0 & 0x20 (lines past
+ * HOOK_LINE_MAX; at most 3 * HOOK_LINE_MAX bytes in all).  The deployments log
+ * is written too, and the diagnostics get the tail as both message and log (so
+ * they must be trimmed).
  */
 #include "config.h"
 
@@ -21,12 +24,13 @@
 
 #include "fsutil.h"
 #include "hook-int.h"
+#include "state.h"
 #include "xalloc.h"
 #include "../unit/tu_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *root;
+static char *root, *deploy_log;
 
 struct model {
 	char **entries; /* prefix + stripped line, NUL-terminated copies */
@@ -149,7 +153,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hook_lines lines[2];
 	struct model m;
 	char *droot, *path, *tail, *want, *json;
-	size_t i;
+	size_t i, budget = 3 * HOOK_LINE_MAX; /* bytes fed by repeats */
 	int s;
 
 	if (root == NULL) {
@@ -168,6 +172,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	droot = xasprintf("%s/d-FUZZ", root);
 	path = xasprintf("%s/logs/scripts.log", droot);
 	unlink(path);
+	free(deploy_log);
+	deploy_log = xasprintf(
+	    "%s/%s/fuzz-deployments.log", root, STATE_DEPLOYMENT_LOGS_DIR);
+	unlink(deploy_log);
+	ctx.enable_deployments_log = 1;
+	ctx.program_name = "fuzz";
 	hook_log_open(&log, &ctx, droot, "BeforeInstall");
 	for (s = 0; s < 2; s++) {
 		hook_lines_init(&lines[s], prefixes[s]);
@@ -175,14 +185,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (size >= 2) {
 		size_t len = data[1] | (size_t)(data[0] & 0x1e) << 7;
+		int times = data[0] & 0x20 ? 33 : 1;
 
 		s = data[0] & 1;
 		data += 2;
 		size -= 2;
 		if (len > size)
 			len = size;
-		hook_lines_feed(&lines[s], &log, (const char *)data, len);
-		model_feed(&m, s, data, len);
+		while (times-- > 0 && budget >= len) {
+			budget -= len;
+			hook_lines_feed(
+			    &lines[s], &log, (const char *)data, len);
+			model_feed(&m, s, data, len);
+		}
 		data += len;
 		size -= len;
 	}
@@ -198,7 +213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(tail, want) != 0 || strlen(tail) > HOOK_LOG_TAIL_MAX ||
 	    !tu_well_formed_utf8(tail))
 		abort();
-	json = hook_diagnostics(HOOK_SCRIPT_FAILED, "s.sh", "failed", tail);
+	json = hook_diagnostics(HOOK_SCRIPT_FAILED, "s.sh", tail, tail);
 	if (strlen(json) > HOOK_DIAGNOSTICS_MAX || !tu_well_formed_utf8(json))
 		abort();
 	hook_log_close(&log);
