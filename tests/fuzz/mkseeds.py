@@ -138,7 +138,9 @@ def cmdsvc(src):
                            "DeploymentSpecification": {
                                "GenericEnvelope": {"Format": "TEXT/JSON",
                                                    "Payload": payload}}})
-        seeds.append(b"\x01" + reply(200, body.encode()))
+        # 0x42: GetDeploymentSpecification (66 % 5 == 1) in developer
+        # mode (0x40), so the TEXT/JSON payload is parsed too
+        seeds.append(b"\x42" + reply(200, body.encode()))
     return seeds
 
 
