@@ -983,3 +983,12 @@ out:
 	free(tmp);
 	return ret;
 }
+
+/* --- the Content-Range parser on its own (for tests/fuzz) --------------- */
+
+int
+bundle_parse_content_range(
+    const char *value, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+	return parse_content_range(value, first, last, total);
+}

@@ -88,4 +88,9 @@ int bundle_s3_endpoint(const struct cfg *cfg, const char *region,
 /* Remove the quotes around an ETag, in place. */
 char *bundle_etag_strip(char *etag);
 
+/* Parse a Content-Range value "bytes FIRST-LAST/TOTAL" (NULL allowed);
+ * 0 when well formed with FIRST <= LAST < TOTAL, else -1. */
+int bundle_parse_content_range(
+    const char *value, uint64_t *first, uint64_t *last, uint64_t *total);
+
 #endif

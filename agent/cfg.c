@@ -749,10 +749,16 @@ cfg_load_file(struct cfg *cfg, const char *path, struct err *err)
 	int ret;
 
 	if (fsutil_read_file(path, CFG_MAX_FILE_SIZE, &buf, &len, err) < 0) {
-		err_clear(err);
-		err_set(err, E_NOTFOUND,
-		    "The config file %s does not exist or is not readable",
-		    path);
+		/* v1's words for a missing file; otherwise what happened */
+		if (err->code == E_NOTFOUND) {
+			err_clear(err);
+			err_set(err, E_NOTFOUND,
+			    "The config file %s does not exist or is not "
+			    "readable",
+			    path);
+		} else {
+			err_prefix(err, "The config file cannot be read");
+		}
 		free(cfg->config_file);
 		cfg->config_file = xstrdup(path);
 		add_diag(cfg, 1, 0, "%s", err->msg);

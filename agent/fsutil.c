@@ -559,14 +559,19 @@ fsutil_read_file(
 		err_sys(err, "cannot stat %s", path);
 		goto out;
 	}
+	if (S_ISDIR(st.st_mode)) {
+		err_set(err, E_INVALID, "%s is a directory, not a regular file",
+		    path);
+		goto out;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		err_set(err, E_INVALID, "%s is not a regular file", path);
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
 		err_set(err, E_LIMIT,
-		    "%s is %lld bytes, over the %zu-byte "
-		    "limit",
+		    "%s is %lld bytes, over the %zu-byte limit (is it the "
+		    "right file?)",
 		    path, (long long)st.st_size, max);
 		goto out;
 	}

@@ -22,7 +22,7 @@ struct hook_log {
 	char *deploy_path;
 	uint64_t deploy_size;
 	const char *deployment_id;
-	char **tail; /* newest last, each "entry\n" */
+	char **tail; /* newest last, each hook_text_utf8(entry) "\n" */
 	size_t ntail, tail_bytes;
 	struct log_field fields[6];
 	size_t nfields;
@@ -58,6 +58,13 @@ void hook_lines_feed(struct hook_lines *lines, struct hook_log *log,
 /* End of stream: a partial last line becomes its own entry (v1 bug 22). */
 void hook_lines_flush(struct hook_lines *lines, struct hook_log *log);
 void hook_lines_clear(struct hook_lines *lines);
+
+/*
+ * len bytes of hook output as text for the diagnostics JSON and a console:
+ * valid UTF-8, each byte of an invalid sequence replaced by U+FFFD, NUL
+ * shown as the two characters \0.  Free with free().
+ */
+char *hook_text_utf8(const char *s, size_t len);
 
 /* Copy src without ANSI escape sequences into dst (room for len bytes);
  * returns the new length. */

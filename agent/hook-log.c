@@ -170,21 +170,91 @@ hook_strip_ansi(char *dst, const char *src, size_t len)
 	return out;
 }
 
-/* Keep the newest entries whose total fits HOOK_LOG_TAIL_MAX. */
+/* The length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, k;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (s[0] == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (s[0] == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (need > len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < need; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+char *
+hook_text_utf8(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = xmalloc(len * 3 + 1);
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq(u + i, len - i);
+
+		if (u[i] == '\0') {
+			out[o++] = '\\';
+			out[o++] = '0';
+			i++;
+		} else if (n > 0) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * Keep the newest entries whose total fits HOOK_LOG_TAIL_MAX.  Each entry is
+ * stored as text (hook_text_utf8() of its bytes, then '\n'), and counted
+ * and evicted by that text's length.
+ */
 static void
 tail_add(struct hook_log *log, const char *entry, size_t len)
 {
+	char *text = hook_text_utf8(entry, len);
+	size_t tlen = strlen(text), skip = 0;
 	char *copy;
 
-	if (len > HOOK_LOG_TAIL_MAX) {
-		entry += len - HOOK_LOG_TAIL_MAX;
-		len = HOOK_LOG_TAIL_MAX;
+	if (tlen + 1 > HOOK_LOG_TAIL_MAX) {
+		skip = tlen + 1 - HOOK_LOG_TAIL_MAX;
+		while (
+		    skip < tlen && ((unsigned char)text[skip] & 0xc0) == 0x80)
+			skip++; /* never split a UTF-8 sequence */
 	}
-	copy = xstrndup(entry, len);
+	copy = xasprintf("%s\n", text + skip);
+	free(text);
 	log->tail =
 	    xreallocarray(log->tail, log->ntail + 1, sizeof(*log->tail));
 	log->tail[log->ntail++] = copy;
-	log->tail_bytes += len;
+	log->tail_bytes += strlen(copy);
 	while (log->tail_bytes > HOOK_LOG_TAIL_MAX) {
 		log->tail_bytes -= strlen(log->tail[0]);
 		free(log->tail[0]);
@@ -210,16 +280,41 @@ hook_log_tail(const struct hook_log *log)
 	return out;
 }
 
+/* Write head, then len bytes of body, then '\n' to *fd, rotating first
+ * when the line would take the file past max. */
+static void
+write_line(int *fd, uint64_t *size, uint64_t max, const char *path,
+    const char *head, const char *body, size_t len)
+{
+	size_t hlen = strlen(head), total = hlen + len + 1;
+	char *line;
+
+	if (*fd < 0)
+		return;
+	line = xmalloc(total);
+	memcpy(line, head, hlen);
+	memcpy(line + hlen, body, len);
+	line[total - 1] = '\n';
+	if (*size + total > max && *size > 0) {
+		*fd = rotate(*fd, path);
+		*size = 0;
+	}
+	if (*fd >= 0) {
+		write_all(*fd, line, total);
+		*size += total;
+	}
+	free(line);
+}
+
 void
 hook_log_entry(
     struct hook_log *log, const char *prefix, const char *text, size_t len)
 {
 	size_t plen = strlen(prefix), n, start, end;
-	char *entry = xmalloc(plen + len + 2);
-	char stamp[32], ms[64];
+	char *entry = xmalloc(plen + len + 1);
+	char stamp[32], *head;
 	struct timespec ts;
 	struct tm tm;
-	char *line;
 
 	memcpy(entry, prefix, plen);
 	n = plen + hook_strip_ansi(entry + plen, text, len);
@@ -228,18 +323,10 @@ hook_log_entry(
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 
-	if (log->fd >= 0) {
-		line = xasprintf("%s %s\n", stamp, entry);
-		if (log->size + strlen(line) > log->max && log->size > 0) {
-			log->fd = rotate(log->fd, log->path);
-			log->size = 0;
-		}
-		if (log->fd >= 0) {
-			write_all(log->fd, line, strlen(line));
-			log->size += strlen(line);
-		}
-		free(line);
-	}
+	/* scripts.log: the bytes as written, ANSI escapes removed */
+	head = xasprintf("%s ", stamp);
+	write_line(&log->fd, &log->size, log->max, log->path, head, entry, n);
+	free(head);
 	if (log->deploy_fd >= 0) {
 		/* v1: [time.ms] [DID]<entry without surrounding blanks> */
 		for (start = 0;
@@ -251,25 +338,15 @@ hook_log_entry(
 			 entry[end - 1] == '\r');
 		     end--)
 			;
-		snprintf(ms, sizeof(ms), "%s.%03ld", stamp,
-		    (long)(ts.tv_nsec / 1000000));
-		line = xasprintf("[%s] [%s]%.*s\n", ms, log->deployment_id,
-		    (int)(end - start), entry + start);
-		if (log->deploy_size + strlen(line) > HOOK_LOG_DEFAULT_MAX &&
-		    log->deploy_size > 0) {
-			log->deploy_fd =
-			    rotate(log->deploy_fd, log->deploy_path);
-			log->deploy_size = 0;
-		}
-		if (log->deploy_fd >= 0) {
-			write_all(log->deploy_fd, line, strlen(line));
-			log->deploy_size += strlen(line);
-		}
-		free(line);
+		head = xasprintf("[%s.%03ld] [%s]", stamp,
+		    (long)(ts.tv_nsec / 1000000), log->deployment_id);
+		write_line(&log->deploy_fd, &log->deploy_size,
+		    HOOK_LOG_DEFAULT_MAX, log->deploy_path, head, entry + start,
+		    end - start);
+		free(head);
 	}
-	log_journal(LOG_LEVEL_INFO, log->fields, log->nfields, "%s", entry);
-	entry[n] = '\n';
-	tail_add(log, entry, n + 1);
+	log_journal_bytes(LOG_LEVEL_INFO, log->fields, log->nfields, entry, n);
+	tail_add(log, entry, n);
 	free(entry);
 }
 

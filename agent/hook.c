@@ -735,35 +735,7 @@ out:
 static char *
 valid_utf8(const char *s)
 {
-	size_t len = strlen(s), i = 0, o = 0;
-	char *out = xmalloc(len * 3 + 1);
-
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t need = c < 0x80	 ? 1
-		    : (c & 0xe0) == 0xc0 ? 2
-		    : (c & 0xf0) == 0xe0 ? 3
-		    : (c & 0xf8) == 0xf0 ? 4
-					 : 0;
-		size_t k;
-		int ok =
-		    need > 0 && i + need <= len && !(need == 2 && c < 0xc2);
-
-		for (k = 1; ok && k < need; k++)
-			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-				ok = 0;
-		if (ok) {
-			memcpy(out + o, s + i, need);
-			o += need;
-			i += need;
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return hook_text_utf8(s, strlen(s));
 }
 
 static char *

@@ -275,7 +275,8 @@ parse_s3(const char *location, struct exec_spec *spec)
 	const char *query;
 	char *params, *p, *next;
 
-	if (slash == NULL || slash == rest || slash[1] == '\0')
+	if (slash == NULL || slash == rest || slash[1] == '\0' ||
+	    slash[1] == '?')
 		return validation_error("s3 location %s not in the expected "
 					"format of 's3://bucket/key'",
 		    location);
@@ -1150,4 +1151,19 @@ out:
 	cfg_free(cfg);
 	log_close();
 	return ret;
+}
+
+/* --- the remote location parser on its own (for tests/fuzz) ------------- */
+
+int
+local_parse_location(
+    const char *location, const char *type, struct exec_spec *spec)
+{
+	if (strncmp(location, "s3://", 5) == 0)
+		return parse_s3(location, spec);
+	if (strncmp(location, "https://", 8) == 0)
+		return parse_github(location, type, spec);
+	return validation_error("unknown location %s cannot be determined to "
+				"be S3 or Github",
+	    location);
 }

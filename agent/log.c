@@ -261,17 +261,25 @@ field_name_valid(const char *name)
 	return 1;
 }
 
-/* Send one entry to journald; returns sd_journal_sendv's result. */
+/*
+ * Send one entry to journald; returns sd_journal_sendv's result.  The
+ * message is msg_len bytes, any bytes: its field is passed with an explicit
+ * length, so a NUL or a newline in it stays part of the value.
+ */
 static int
 write_journal(enum log_level level, const struct log_field *fields,
-    size_t nfields, const char *msg)
+    size_t nfields, const char *msg, size_t msg_len)
 {
 	struct iovec iov[3 + LOG_MAX_FIELDS];
 	char *owned[3 + LOG_MAX_FIELDS];
-	size_t n = 0, i;
+	size_t n = 0, i, len0;
 	int r;
 
-	owned[n++] = xasprintf("MESSAGE=%s", msg);
+	owned[n] = xmalloc(sizeof("MESSAGE=") + msg_len);
+	memcpy(owned[n], "MESSAGE=", sizeof("MESSAGE=") - 1);
+	memcpy(owned[n] + sizeof("MESSAGE=") - 1, msg, msg_len);
+	len0 = sizeof("MESSAGE=") - 1 + msg_len;
+	owned[n++][len0] = '\0';
 	owned[n++] = xasprintf("PRIORITY=%d", level_priorities[level]);
 	owned[n++] = xasprintf("SYSLOG_IDENTIFIER=%s", logger.ident);
 	for (i = 0; i < nfields && n < sizeof(owned) / sizeof(owned[0]); i++) {
@@ -286,7 +294,7 @@ write_journal(enum log_level level, const struct log_field *fields,
 	}
 	for (i = 0; i < n; i++) {
 		iov[i].iov_base = owned[i];
-		iov[i].iov_len = strlen(owned[i]);
+		iov[i].iov_len = i == 0 ? len0 : strlen(owned[i]);
 	}
 	r = sd_journal_sendv(iov, (int)n);
 	for (i = 0; i < n; i++)
@@ -310,7 +318,7 @@ log_vemit(enum log_level level, const struct log_field *fields, size_t nfields,
 
 	to_stderr = (logger.sinks & LOG_SINK_STDERR) != 0;
 	if ((logger.sinks & LOG_SINK_JOURNAL) &&
-	    write_journal(level, fields, nfields, msg) < 0 &&
+	    write_journal(level, fields, nfields, msg, strlen(msg)) < 0 &&
 	    !logger.journal_no_fallback)
 		to_stderr = 1; /* no journald listening: never lose a line */
 	if (to_stderr)
@@ -357,8 +365,45 @@ log_journal(enum log_level level, const struct log_field *fields,
 	va_end(ap);
 	msg = log_redact(raw);
 	free(raw);
-	write_journal(level, fields, nfields, msg);
+	write_journal(level, fields, nfields, msg, strlen(msg));
 	free(msg);
+	errno = saved;
+}
+
+void
+log_journal_bytes(enum log_level level, const struct log_field *fields,
+    size_t nfields, const char *msg, size_t len)
+{
+	size_t cap = len + 1, used = 0, i = 0;
+	int saved = errno;
+	char *out;
+
+	if (!(logger.sinks & LOG_SINK_JOURNAL) || !log_enabled(level))
+		return;
+	/* redact each NUL-free piece, keeping the NULs between them */
+	out = xmalloc(cap);
+	for (;;) {
+		const char *nul = memchr(msg + i, '\0', len - i);
+		size_t take = nul != NULL ? (size_t)(nul - (msg + i)) : len - i;
+		char *piece = xstrndup(msg + i, take);
+		char *red = log_redact(piece);
+		size_t rlen = strlen(red);
+
+		if (used + rlen + 2 > cap) {
+			cap = used + rlen + 2;
+			out = xrealloc(out, cap);
+		}
+		memcpy(out + used, red, rlen);
+		used += rlen;
+		free(piece);
+		free(red);
+		if (nul == NULL)
+			break;
+		out[used++] = '\0';
+		i += take + 1;
+	}
+	write_journal(level, fields, nfields, out, used);
+	free(out);
 	errno = saved;
 }
 

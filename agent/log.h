@@ -84,6 +84,10 @@ void log_fields(enum log_level level, const struct log_field *fields,
  */
 void log_journal(enum log_level level, const struct log_field *fields,
     size_t nfields, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same for a message of len bytes, any bytes (NULs included): journald
+ * gets MESSAGE as a binary field of exactly those bytes, redacted. */
+void log_journal_bytes(enum log_level level, const struct log_field *fields,
+    size_t nfields, const char *msg, size_t len);
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -20,6 +20,8 @@ struct anchor {
 struct builder {
 	yaml_parser_t parser;
 	const char *name;
+	const char *buf; /* the input, for the position of a reader error */
+	size_t len;
 	size_t nodes;
 	struct anchor *anchors;
 	size_t nanchors;
@@ -97,11 +99,59 @@ copy_tree(struct builder *b, const struct ytree *src)
 	return dst;
 }
 
+/*
+ * libyaml reports a reader error (bytes that are not UTF-8, a control
+ * character) as a byte offset with no line or column: count them here, the
+ * column in characters as libyaml's marks are.
+ */
+static int
+reader_error(struct builder *b)
+{
+	size_t off = b->parser.problem_offset, i, line = 1, col = 1;
+	int value = b->parser.problem_value;
+
+	if (off > b->len)
+		off = b->len;
+	/* a bad trailing octet: show where its sequence starts */
+	if (b->parser.problem != NULL &&
+	    strstr(b->parser.problem, "trailing") != NULL)
+		for (i = 0; i < 3 && off > 0 &&
+		     (off >= b->len ||
+			 ((unsigned char)b->buf[off] & 0xc0) != 0xc0);
+		     i++)
+			off--;
+	for (i = 0; i < off; i++) {
+		unsigned char c = (unsigned char)b->buf[i];
+
+		if (c == '\n' ||
+		    (c == '\r' && (i + 1 >= off || b->buf[i + 1] != '\n'))) {
+			line++;
+			col = 1;
+		} else if ((c & 0xc0) != 0x80 &&
+		    !(i == 0 && off >= 3 &&
+			memcmp(b->buf, "\xef\xbb\xbf", 3) == 0)) {
+			col++; /* a character starts (a leading BOM is none) */
+		}
+	}
+	if (value >= 0)
+		return err_set(b->err, E_PARSE,
+		    "%s:%zu:%zu: %s (byte 0x%02x); the file must be UTF-8 "
+		    "text without control characters",
+		    b->name, line, col, b->parser.problem,
+		    (unsigned)value & 0xff);
+	return err_set(b->err, E_PARSE,
+	    "%s:%zu:%zu: %s; the file must be UTF-8 text without control "
+	    "characters",
+	    b->name, line, col, b->parser.problem);
+}
+
 static int
 next_event(struct builder *b, yaml_event_t *ev)
 {
 	if (yaml_parser_parse(&b->parser, ev))
 		return 0;
+	if (b->parser.error == YAML_READER_ERROR)
+		return reader_error(b);
 	if (b->parser.context != NULL)
 		return err_set(b->err, E_PARSE, "%s:%zu:%zu: %s %s", b->name,
 		    b->parser.problem_mark.line + 1,
@@ -255,6 +305,8 @@ ytree_parse(const char *buf, size_t len, const char *name, struct ytree **out,
     struct err *err)
 {
 	struct builder b = { .name = name != NULL ? name : "<yaml>",
+		.buf = buf,
+		.len = len,
 		.err = err };
 	struct ytree *root = NULL;
 	yaml_event_t ev;

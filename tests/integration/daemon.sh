@@ -385,4 +385,30 @@ check "rollback: allow-traffic from the last successful revision" \
 	grep -q '^BeforeAllowTraffic r2 d-BGROLLBK1' "$PROOF"
 stop_agent
 
+## --- hook output is bytes (issue 14) ------------------------------------------------
+# A hook printing 64 KiB of /dev/urandom and of /dev/zero: the deployment is
+# reported like any other, and a failing one sends its log tail as valid
+# JSON with NUL shown as \0 (stdout only: the tail's order is then fixed,
+# its last entry the zeros and "boom").
+: >"$PROOF"
+make_rev binok
+make_rev binbad AfterInstall
+for r in binok binbad; do
+	sed -i '2i head -c 65536 /dev/urandom; head -c 65536 /dev/zero' \
+		"$T_TMP/rev/$r/scripts/hook.sh"
+done
+service '{"host":"'"$HOST"'","deployments":[
+  {"id":"d-BINARY001","spec":'"$(spec d-BINARY001 g-bin binok)"',"commands":'"$INPLACE"'},
+  {"id":"d-BINARY002","spec":'"$(spec d-BINARY002 g-bin2 binbad)"',"commands":'"$INPLACE"'}]}'
+start_agent
+wait_for "s['done']" 60
+check "binary hook output: every command of the good one Succeeded" \
+	test "$(q "all(c['completed_status']=='Succeeded' for k,c in s['commands'].items() if 'BINARY001' in k)")" = True
+check "binary hook output: the failing one reports Failed with code 4" \
+	test "$(q "s['commands']['hc-d-BINARY002-5']['diagnostics']['error_code']")" = 4
+check "... its log tail as JSON, NUL shown as \\0" \
+	test "$(q "'\\\\0\\\\0\\\\0' in s['commands']['hc-d-BINARY002-5']['diagnostics']['log']")" = True
+check "... and the agent is still running" alive "$AGENT_PID"
+stop_agent
+
 done_testing

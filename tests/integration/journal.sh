@@ -24,7 +24,7 @@ hooks:
   AfterInstall:
     - location: scripts/hello.sh
 YML
-printf '#!/bin/sh\necho "hello from the hook"\necho "warning from the hook" >&2\n' >"$app/scripts/hello.sh"
+printf '#!/bin/sh\necho "hello from the hook"\nprintf "bin\\000ary\\377\\n"\necho "warning from the hook" >&2\n' >"$app/scripts/hello.sh"
 chmod 755 "$app/scripts/hello.sh"
 cat >"$T_TMP/agent.yml" <<YML
 :root_dir: $T_TMP/root
@@ -86,6 +86,12 @@ check "journald has the event header" \
 	contains "$fields" "^LifecycleEvent - AfterInstall\|$did\|jgroup\|AfterInstall\|"
 check "journald has the appspec warning with the deployment's fields" \
 	contains "$fields" "unknown key 'colour'.*\|$did\|jgroup\|\|\|\|4\|codedeploy-local\$"
+check "journald has a line with NUL and invalid UTF-8 byte for byte (binary MESSAGE)" \
+	/usr/bin/python3 -c '
+import json, sys
+want = list(b"[stdout]bin\x00ary\xff")
+sys.exit(0 if any(json.loads(l).get("MESSAGE") == want for l in open(sys.argv[1])) else 1)
+' "$T_TMP/journal.json"
 check "the hook's lines are in scripts.log too" \
 	contains "$(cat "$T_TMP"/root/jgroup/*/logs/scripts.log)" '\[stdout\]hello from the hook$'
 

@@ -60,6 +60,7 @@ validation() {
 	check "$name: deployment root untouched" test ! -e "$root"
 }
 validation "bad type" "type rar is not a valid type. Must be one of tgz,tar,zip,directory" -l "$T_TMP/app" -t rar
+validation "s3 location without a key" "s3 location s3://bucket/\\?versionId=1 not in the expected format" -l "s3://bucket/?versionId=1" -t tgz
 validation "http location" "cannot be http, only encrypted \\(https\\)" -l http://example.com/b.tgz -t tgz
 validation "missing location" "which does not exist" -l "$T_TMP/nope" -t directory
 touch "$T_TMP/file.tgz"
@@ -323,5 +324,26 @@ check "example app: the first server was stopped" not_alive "$pid1"
 check "example app: a new server runs" alive "$pid2"
 check "example app: a new server, not the old one" test "$pid2" != "$pid1"
 kill "$pid2" 2>/dev/null
+
+# --- hook output is bytes (issue 14) -------------------------------------------
+# 64 KiB of /dev/urandom and of /dev/zero, no final newline: the deployment
+# runs to its end; scripts.log holds the bytes as written; a failure still
+# reports its code and message.
+mkdir -p "$T_TMP/binapp/scripts"
+printf 'version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: scripts/bin.sh\n  AfterInstall:\n    - location: scripts/zero.sh\n' >"$T_TMP/binapp/appspec.yml"
+printf '#!/bin/sh\nhead -c 65536 /dev/urandom\nhead -c 65536 /dev/urandom >&2\necho\nprintf "\\033[31mred\\033[0m\\001\\000end"\n' >"$T_TMP/binapp/scripts/bin.sh"
+printf '#!/bin/sh\nhead -c 65536 /dev/zero\nexit ${ZERO_EXIT:-0}\n' >"$T_TMP/binapp/scripts/zero.sh"
+chmod 755 "$T_TMP/binapp/scripts/"*.sh
+deploy -l "$T_TMP/binapp" -g binary -e BeforeInstall,AfterInstall
+check "binary hook output: deploys" test "$RC" -eq 0
+check "binary hook output: every event reported" contains "$OUT" 'AfterInstall succeeded'
+blog=$(ls "$root"/binary/d-*/logs/scripts.log)
+check "binary hook output: scripts.log has the NULs as written" \
+	test "$(tr -cd '\000' <"$blog" | wc -c)" -ge 65537
+check "binary hook output: ANSI stripped, other bytes kept" \
+	grep -aq "$(printf '\\[stdout\\]red\001')" "$blog"
+ZERO_EXIT=4 deploy -l "$T_TMP/binapp" -g binary -e BeforeInstall,AfterInstall
+check "binary hook output, failing: exit 1, not a crash" test "$RC" -eq 1
+check "binary hook output, failing: code and message" contains "$ERR" "failed with exit code 4"
 
 done_testing

@@ -133,6 +133,17 @@ empty_or_blank__rejected_as_empty(void **state)
 		parse_fails(texts[i], "appspec.yml:1:1: ", "appspec is empty");
 }
 
+/* Issue 14: libyaml's reader errors came out as 1:1 whatever the line. */
+static void
+invalid_utf8__real_line_and_column(void **state)
+{
+	parse_fails("version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n"
+		    "    - location: caf\xe9.sh\n",
+	    "appspec.yml:5:20: ", "UTF-8");
+	parse_fails("version: 0.0\nos: linux\nfiles:\n  - source: a\x01\n",
+	    "appspec.yml:4:14: ", "control characters");
+}
+
 static void
 top_level_not_mapping__says_what_was_found(void **state)
 {
@@ -1683,6 +1694,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(empty_or_blank__rejected_as_empty),
 		T(top_level_not_mapping__says_what_was_found),
+		T(invalid_utf8__real_line_and_column),
 		T(malformed_yaml__parse_error_with_position),
 		T(version__missing_or_invalid__rejected),
 		T(version__numeric_zero_and_quoted__accepted),

@@ -222,6 +222,52 @@ missing_file__not_readable_message(void **state)
 }
 
 static void
+unreadable_file__says_what_happened(void **state)
+{
+	const char *dir = *state;
+	char *big = xasprintf("%s/big.yml", dir);
+	char *text = xmalloc(CFG_MAX_FILE_SIZE + 2);
+	struct cfg *cfg = cfg_new();
+	struct err err = ERR_INIT;
+	FILE *f;
+
+	/* a directory given as -c */
+	assert_int_equal(cfg_load_file(cfg, dir, &err), -1);
+	assert_non_null(strstr(err.msg, dir));
+	assert_non_null(strstr(err.msg, "is a directory"));
+	/* over the size limit */
+	err_clear(&err);
+	memset(text, '#', CFG_MAX_FILE_SIZE + 1);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	assert_int_equal(
+	    fwrite(text, 1, CFG_MAX_FILE_SIZE + 1, f), CFG_MAX_FILE_SIZE + 1);
+	fclose(f);
+	assert_int_equal(cfg_load_file(cfg, big, &err), -1);
+	assert_non_null(strstr(err.msg, big));
+	assert_non_null(strstr(err.msg, "over the 1048576-byte limit"));
+	cfg_free(cfg);
+	free(text);
+	free(big);
+}
+
+static void
+invalid_utf8__real_line_and_column(void **state)
+{
+	struct cfg *cfg = cfg_new();
+	struct err err = ERR_INIT;
+	static const char text[] = ":verbose: false\n:log_dir: /tmp/caf\xe9\n";
+
+	(void)state;
+	assert_int_equal(
+	    cfg_load_buffer(cfg, text, sizeof(text) - 1, "agent.yml", &err),
+	    -1);
+	assert_non_null(strstr(err.msg, "agent.yml:2:19: "));
+	assert_non_null(strstr(err.msg, "UTF-8"));
+	cfg_free(cfg);
+}
+
+static void
 unknown_key__kept_with_warning_and_suggestion(void **state)
 {
 	struct cfg *cfg = load_text(":verbose: true\n:wait_between_run: 5\n"
@@ -572,6 +618,8 @@ main(void)
 		T(non_mapping__error_names_file),
 		T(malformed_yaml__error_names_line),
 		T(missing_file__not_readable_message),
+		T(unreadable_file__says_what_happened),
+		T(invalid_utf8__real_line_and_column),
 		T(unknown_key__kept_with_warning_and_suggestion),
 		T(bad_values__name_line_key_and_valid_form),
 		T(first_error__returned_with_count),

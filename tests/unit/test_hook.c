@@ -23,9 +23,11 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "hook-int.h"
 #include "hook.h"
 #include "state.h"
 #include "testutil.h"
+#include "tu_utf8.h"
 #include "xalloc.h"
 
 struct fx {
@@ -662,6 +664,135 @@ tail__keeps_newest_within_limit(void **state)
 	hook_result_clear(&res);
 }
 
+static void
+text_utf8__invalid_replaced_nul_shown(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{ "plain", 5, "plain" },
+		{ "a\0b", 3, "a\\0b" },
+		{ "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
+		    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" },
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong */
+		{ "\xe0\x80\xaf", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf4\x90\x80\x80", 4,
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf5", 1, "\xef\xbf\xbd" },
+		{ "x\xe2\x82", 3, "x\xef\xbf\xbd\xef\xbf\xbd" }, /* cut short */
+		{ "\r\033", 2, "\r\033" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = hook_text_utf8(cases[i].in, cases[i].len);
+
+		assert_string_equal(out, cases[i].want);
+		assert_true(tu_well_formed_utf8(out));
+		free(out);
+	}
+}
+
+/* The bug of issue 14: entries holding NUL were counted by their length
+ * and evicted by strlen(), so the tail freed the same entry twice. */
+static void
+tail__nul_bytes__no_double_free(void **state)
+{
+	struct fx *f = *state;
+	struct hook_log log;
+	char line[300];
+	char *tail;
+	int i;
+
+	memset(line, 0, sizeof(line));
+	memcpy(line, "zero", 4);
+	hook_log_open(&log, &f->ctx, f->droot, "BeforeInstall");
+	for (i = 0; i < 200; i++)
+		hook_log_entry(&log, "[stdout]", line, sizeof(line));
+	tail = hook_log_tail(&log);
+	assert_true(strlen(tail) <= HOOK_LOG_TAIL_MAX);
+	assert_true(strlen(tail) > HOOK_LOG_TAIL_MAX / 2);
+	assert_non_null(strstr(tail, "[stdout]zero\\0\\0\\0"));
+	assert_true(tu_well_formed_utf8(tail));
+	free(tail);
+	hook_log_close(&log);
+}
+
+/* A hook printing NUL, invalid UTF-8, CR and ANSI escapes, with no final
+ * newline: scripts.log has the bytes as written (ANSI stripped), the
+ * diagnostics tail is valid UTF-8 with NUL shown as \0. */
+static void
+output__any_bytes__scripts_log_verbatim_tail_utf8(void **state)
+{
+	struct fx *f = *state;
+	struct hook_result res;
+	struct err err = ERR_INIT;
+	char *log_path = xasprintf("%s/logs/scripts.log", f->droot);
+	static const char want[] = "[stdout]a\0b\377c\rred end";
+	char *text = NULL, *json;
+	size_t len = 0, i;
+	int found = 0;
+
+	script(f->droot, "s.sh",
+	    "printf 'a\\000b\\377c\\r\\033[31mred\\033[0m end'; exit 3", 0755);
+	appspec(f->droot, "  BeforeInstall:\n    - location: s.sh\n");
+	assert_int_equal(hook_run_event(&f->ctx, "BeforeInstall", &res), -1);
+	assert_non_null(strstr(res.log,
+	    "[stdout]a\\0b\xef\xbf\xbd"
+	    "c\rred end\n"));
+	assert_true(tu_well_formed_utf8(res.log));
+	json =
+	    hook_diagnostics(res.code, res.script_name, res.message, res.log);
+	assert_true(tu_well_formed_utf8(json));
+	assert_non_null(strstr(json,
+	    "a\\\\0b\xef\xbf\xbd"
+	    "c\\rred end\\n"));
+	free(json);
+	hook_result_clear(&res);
+	assert_int_equal(
+	    fsutil_read_file(log_path, 1 << 20, &text, &len, &err), 0);
+	for (i = 0; i + sizeof(want) <= len && !found; i++)
+		found = memcmp(text + i, want, sizeof(want) - 1) == 0 &&
+		    text[i + sizeof(want) - 1] == '\n';
+	assert_true(found);
+	free(text);
+	free(log_path);
+}
+
+/* 64 KiB of /dev/zero and of /dev/urandom, no newline guaranteed: the
+ * event runs to its end and reports like any other. */
+static void
+output__64k_zero_and_urandom__event_reports(void **state)
+{
+	struct fx *f = *state;
+	struct hook_result res;
+
+	script(f->droot, "bin.sh",
+	    "head -c 65536 /dev/zero; head -c 65536 /dev/urandom; "
+	    "head -c 65536 /dev/urandom >&2; echo done",
+	    0755);
+	script(f->droot, "fail.sh",
+	    "head -c 65536 /dev/urandom; head -c 70000 /dev/zero; exit 9",
+	    0755);
+	appspec(f->droot,
+	    "  BeforeInstall:\n    - location: bin.sh\n"
+	    "  AfterInstall:\n    - location: fail.sh\n");
+	assert_int_equal(hook_run_event(&f->ctx, "BeforeInstall", &res), 0);
+	assert_int_equal(res.code, HOOK_SUCCEEDED);
+	hook_result_clear(&res);
+	assert_int_equal(hook_run_event(&f->ctx, "AfterInstall", &res), -1);
+	assert_int_equal(res.code, HOOK_SCRIPT_FAILED);
+	assert_non_null(strstr(res.message, "exit code 9"));
+	assert_true(strlen(res.log) <= HOOK_LOG_TAIL_MAX);
+	assert_true(tu_well_formed_utf8(res.log));
+	assert_non_null(strstr(res.log, "\\0\\0\\0\\0\n"));
+	hook_result_clear(&res);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -689,6 +820,10 @@ main(void)
 		T(runas__throwaway_user__uid_home_no_su),
 		T(diagnostics__capped_and_valid_utf8),
 		T(tail__keeps_newest_within_limit),
+		T(text_utf8__invalid_replaced_nul_shown),
+		T(tail__nul_bytes__no_double_free),
+		T(output__any_bytes__scripts_log_verbatim_tail_utf8),
+		T(output__64k_zero_and_urandom__event_reports),
 	};
 
 	return cmocka_run_group_tests_name("hook", tests, NULL, NULL);

@@ -28,6 +28,9 @@
 static char journal_seen[8192];
 static int journal_result;
 static int journal_calls;
+/* The first field (MESSAGE=...) byte for byte, NULs included. */
+static char journal_first[512];
+static size_t journal_first_len;
 
 int __wrap_sd_journal_sendv(const struct iovec *iov, int n);
 
@@ -39,6 +42,11 @@ __wrap_sd_journal_sendv(const struct iovec *iov, int n)
 
 	journal_calls++;
 	journal_seen[0] = '\0';
+	journal_first_len = 0;
+	if (n > 0 && iov[0].iov_len <= sizeof(journal_first)) {
+		memcpy(journal_first, iov[0].iov_base, iov[0].iov_len);
+		journal_first_len = iov[0].iov_len;
+	}
 	for (i = 0; i < n; i++) {
 		int w = snprintf(journal_seen + used,
 		    sizeof(journal_seen) - used, "%.*s\n", (int)iov[i].iov_len,
@@ -245,6 +253,24 @@ journal__sends_message_priority_and_fields(void **state)
 }
 
 static void
+journal_bytes__nul_and_newline_kept_secret_redacted(void **state)
+{
+	struct fixture *f = *state;
+	static const char msg[] = "[stdout]a\0b\nc\377 token=sekrit\0";
+	static const char want[] =
+	    "MESSAGE=[stdout]a\0b\nc\377 token=[REDACTED]\0";
+	const struct log_field fields[] = { { "SCRIPT", "s.sh" } };
+
+	open_sinks(f, LOG_SINK_JOURNAL, NULL, LOG_STDERR_PLAIN);
+	log_journal_bytes(LOG_LEVEL_INFO, fields, 1, msg, sizeof(msg) - 1);
+	assert_int_equal(journal_calls, 1);
+	assert_int_equal(journal_first_len, sizeof(want) - 1);
+	assert_memory_equal(journal_first, want, sizeof(want) - 1);
+	assert_non_null(strstr(journal_seen, "\nSCRIPT=s.sh\n"));
+	assert_string_equal(drain(f), ""); /* never echoed to stderr */
+}
+
+static void
 journal__absent_enoent__falls_back_to_stderr(void **state)
 {
 	struct fixture *f = *state;
@@ -420,6 +446,9 @@ main(void)
 		cmocka_unit_test(parse_level__accepts_names),
 		cmocka_unit_test_setup_teardown(
 		    journal__sends_message_priority_and_fields, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    journal_bytes__nul_and_newline_kept_secret_redacted, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    journal__absent_enoent__falls_back_to_stderr, setup,

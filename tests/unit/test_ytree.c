@@ -244,6 +244,41 @@ block_scalar__is_string(void **state)
 	ytree_free(doc);
 }
 
+/* libyaml gives reader errors as a byte offset only: the message names the
+ * real line and column (characters), not 1:1. */
+static void
+parse__invalid_utf8__real_line_and_column(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *where;
+	} cases[] = {
+		{ "version: 0.0\nos: linux\nhooks: caf\xe9\n", "t.yml:3:11: " },
+		{ "a: 1\nb: \xc3\xa9\xc3\xa9 \xff\n", "t.yml:2:7: " },
+		{ "\xef\xbb\xbf"
+		  "a: \xc0\n",
+		    "t.yml:1:4: " },
+		{ "a: 1\r\nb: 2\r\nc: x\x01\n", "t.yml:3:5: " },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct err err = ERR_INIT;
+		struct ytree *doc = NULL;
+
+		assert_int_equal(
+		    ytree_parse(cases[i].text, strlen(cases[i].text), "t.yml",
+			&doc, &err),
+		    -1);
+		if (strncmp(err.msg, cases[i].where, strlen(cases[i].where)) !=
+		    0)
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_non_null(strstr(err.msg, "UTF-8"));
+		assert_null(doc);
+	}
+}
+
 int
 main(void)
 {
@@ -262,6 +297,7 @@ main(void)
 		cmocka_unit_test(deep_nesting__limited),
 		cmocka_unit_test(alias_bomb__limited),
 		cmocka_unit_test(block_scalar__is_string),
+		cmocka_unit_test(parse__invalid_utf8__real_line_and_column),
 	};
 
 	return cmocka_run_group_tests_name("ytree", tests, NULL, NULL);
