@@ -325,8 +325,9 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
 	int ret = -1;
 
-	if (state_prune(cfg->root_dir, spec->deployment_group_id,
-		spec->deployment_id, cfg->max_revisions, NULL, &err) < 0) {
+	/* an earlier deployment's retention never overlaps this one */
+	if (state_prune_wait(cfg->root_dir, spec->deployment_group_id, &err) <
+	    0) {
 		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 		goto out;
 	}
@@ -612,9 +613,15 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 	}
 	if (strcmp(command, "DownloadBundle") == 0)
 		ret = download_bundle(env, spec, droot, res);
-	else if (strcmp(command, "Install") == 0)
+	else if (strcmp(command, "Install") == 0) {
 		ret = install(env, spec, droot, res);
-	else
+		/* retention, off the critical path: Install's result is known
+		 */
+		if (state_prune_start(env->cfg->root_dir,
+			spec->deployment_group_id, spec->deployment_id,
+			env->cfg->max_revisions, &err) < 0)
+			log_warn("old revisions not removed: %s", err.msg);
+	} else
 		ret = lifecycle_event(env, spec, droot, command, 0, res);
 out:
 	if (res->script_name == NULL)
