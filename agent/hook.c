@@ -9,10 +9,12 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +35,8 @@ extern char **environ;
 
 #define HOOK_DEFAULT_KILL_GRACE_MS 5000
 #define HOOK_DEFAULT_DRAIN_GRACE_MS 1000
+/* the stack of a child started by spawn_vfork, until it execs */
+#define HOOK_SPAWN_STACK (256 * 1024)
 #define HOOK_SANE_PATH                                                         \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -272,10 +276,12 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 		while (read(sp->go_fd, &go, 1) < 0 && errno == EINTR)
 			;
 	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* handlers first: a signal must never reach the agent's handlers
+	 * in a child that shares its memory (see spawn_vfork) */
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(sp->null_fd, 0) < 0 || dup2(sp->out_fd, 1) < 0 ||
 	    dup2(sp->err_fd, 2) < 0)
 		goto fail;
@@ -292,6 +298,45 @@ fail:
 		/* nothing more a child can do */
 	}
 	_exit(127);
+}
+
+static int
+child_entry(void *arg)
+{
+	child(arg);
+}
+
+/*
+ * Start child(sp) without copying the agent's page tables: clone with
+ * CLONE_VM | CLONE_VFORK (as posix_spawn does), the agent suspended until
+ * the script is exec'd or has failed.  Only for a child that neither waits
+ * for the parent (a scope move) nor changes its ids (setuid in a process
+ * sharing the agent's memory is not safe): those are forked.  All signals
+ * are blocked across the clone; the child resets every handler before it
+ * unblocks them.
+ */
+static pid_t
+spawn_vfork(struct spawn *sp)
+{
+	size_t size = HOOK_SPAWN_STACK;
+	sigset_t all, old;
+	void *stack;
+	pid_t pid;
+	int saved;
+
+	stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = clone(child_entry, (char *)stack + size,
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, sp);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, size);
+	errno = saved;
+	return pid;
 }
 
 static int
@@ -387,7 +432,7 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	sp->err_fd = errp[1];
 	sp->status_fd = st[1];
 	sp->go_fd = gop[0];
-	pid = fork();
+	pid = sp->run_as || sp->go_fd >= 0 ? fork() : spawn_vfork(sp);
 	if (pid < 0) {
 		err_sys(err, "cannot start %s", location);
 		goto out;
