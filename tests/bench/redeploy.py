@@ -31,7 +31,8 @@ import tarfile
 import tempfile
 import threading
 import time
-import zipfile
+
+from bench import zip_tree
 
 HOOKS = ["ApplicationStop", "BeforeInstall", "AfterInstall",
          "ApplicationStart", "ValidateService"]
@@ -40,18 +41,23 @@ if not os.path.exists("/usr/bin/time"):
     sys.exit("bench: needs GNU time (apt-get install time)")
 
 
-def make_tree(path, count, dest, hooks=False):
-    os.makedirs(path)
+def write_appspec(path, dest, hooks=False):
     text = "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: %s\n" % dest
     if hooks:
         text += "hooks:\n" + "".join(
             "  %s:\n    - location: hooks/ok.sh\n" % ev for ev in HOOKS)
+    with open(os.path.join(path, "appspec.yml"), "w") as f:
+        f.write(text)
+
+
+def make_tree(path, count, dest, hooks=False):
+    os.makedirs(path)
+    if hooks:
         os.makedirs(os.path.join(path, "hooks"))
         with open(os.path.join(path, "hooks", "ok.sh"), "w") as f:
             f.write("#!/bin/sh\nexit 0\n")
         os.chmod(os.path.join(path, "hooks", "ok.sh"), 0o755)
-    with open(os.path.join(path, "appspec.yml"), "w") as f:
-        f.write(text)
+    write_appspec(path, dest, hooks)
     block = os.urandom(FILE_SIZE)
     for i in range(count):
         # 100 files a directory, 100 directories a level: node_modules-like
@@ -64,12 +70,7 @@ def make_tree(path, count, dest, hooks=False):
 
 def make_bundle(tree, fmt, out):
     if fmt == "zip":
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            for root, dirs, files in os.walk(tree):
-                dirs.sort()
-                for fn in sorted(files):
-                    full = os.path.join(root, fn)
-                    z.write(full, os.path.relpath(full, tree))
+        zip_tree(tree, out)
     else:
         with tarfile.open(out, "w:gz", compresslevel=1) as t:
             for entry in sorted(os.listdir(tree)):
@@ -135,6 +136,7 @@ class Agent:
     def __init__(self, name, binary, work):
         self.name, self.binary = name, binary
         self.base = os.path.join(work, name)
+        self.dest = os.path.join(self.base, "dest")  # each agent its own
         os.makedirs(self.base)
         self.conf = os.path.join(self.base, "agent.yml")
         with open(self.conf, "w") as f:
@@ -146,6 +148,7 @@ class Agent:
 
     def reset(self):
         shutil.rmtree(os.path.join(self.base, "root"), ignore_errors=True)
+        shutil.rmtree(self.dest, ignore_errors=True)
         self.times, self.rss, self.private = [], 0, 0
 
     def deploy(self, fmt, bundle, timed=True):
@@ -182,15 +185,18 @@ def main():
             for fmt in args.formats.split(","):
                 bundle = os.path.join(work, "bundle." + fmt)
                 make_bundle(tree, fmt, bundle)
+                for agent in agents:
+                    agent.bundle = os.path.join(agent.base, "bundle." + fmt)
+                    write_appspec(tree, agent.dest)
+                    make_bundle(tree, fmt, agent.bundle)
                 floor_dir = os.path.join(work, "floor")
                 shutil.rmtree(floor_dir, ignore_errors=True)
                 floor_revs, floor_times, n = [], [], 0
                 # steady state: five revisions kept, the last one installed
                 for agent in agents:
                     agent.reset()
-                    shutil.rmtree(dest, ignore_errors=True)
                     for _ in range(5):
-                        agent.deploy(fmt, bundle, timed=False)
+                        agent.deploy(fmt, agent.bundle, timed=False)
                 for _ in range(5):
                     n += 1
                     floor_revs.append(os.path.join(floor_dir, "r%d" % n))
@@ -204,7 +210,7 @@ def main():
                                     floor_revs.pop(0)], check=True)
                     floor_times.append(time.monotonic() - t)
                     for agent in agents:
-                        agent.deploy(fmt, bundle)
+                        agent.deploy(fmt, agent.bundle)
                 mf = statistics.median(floor_times)
                 for agent in agents:
                     ma = statistics.median(agent.times)
@@ -218,15 +224,17 @@ def main():
                               rows[-1][8]), file=sys.stderr, flush=True)
                 shutil.rmtree(floor_dir, ignore_errors=True)
                 os.unlink(bundle)
+                for agent in agents:
+                    os.unlink(agent.bundle)
         # per-deployment overhead: empty payload, five exit-0 hooks
-        tree = os.path.join(work, "overhead")
-        make_tree(tree, 0, dest, hooks=True)
         for agent in agents:
+            agent.bundle = os.path.join(agent.base, "overhead")
+            make_tree(agent.bundle, 0, agent.dest, hooks=True)
             agent.reset()
-            agent.deploy("directory", tree, timed=False)
+            agent.deploy("directory", agent.bundle, timed=False)
         for _ in range(max(args.runs, 11)):
             for agent in agents:
-                agent.deploy("directory", tree)
+                agent.deploy("directory", agent.bundle)
         for agent in agents:
             overhead.append((agent.name, statistics.median(agent.times) * 1000,
                              agent.rss / 1024, agent.private / 1024))
