@@ -9,12 +9,11 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
-#include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,8 +34,6 @@ extern char **environ;
 
 #define HOOK_DEFAULT_KILL_GRACE_MS 5000
 #define HOOK_DEFAULT_DRAIN_GRACE_MS 1000
-/* the stack of a child started by spawn_vfork, until it execs */
-#define HOOK_SPAWN_STACK (256 * 1024)
 #define HOOK_SANE_PATH                                                         \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -276,12 +273,10 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 		while (read(sp->go_fd, &go, 1) < 0 && errno == EINTR)
 			;
 	}
-	/* handlers first: a signal must never reach the agent's handlers
-	 * in a child that shares its memory (see spawn_vfork) */
-	for (i = 1; i < NSIG; i++)
-		signal(i, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
 	if (dup2(sp->null_fd, 0) < 0 || dup2(sp->out_fd, 1) < 0 ||
 	    dup2(sp->err_fd, 2) < 0)
 		goto fail;
@@ -300,42 +295,53 @@ fail:
 	_exit(127);
 }
 
-static int
-child_entry(void *arg)
-{
-	child(arg);
-}
-
 /*
- * Start child(sp) without copying the agent's page tables: clone with
- * CLONE_VM | CLONE_VFORK (as posix_spawn does), the agent suspended until
- * the script is exec'd or has failed.  Only for a child that neither waits
- * for the parent (a scope move) nor changes its ids (setuid in a process
- * sharing the agent's memory is not safe): those are forked.  All signals
- * are blocked across the clone; the child resets every handler before it
- * unblocks them.
+ * Start the script with posix_spawn (glibc: clone with CLONE_VM |
+ * CLONE_VFORK, no copy of the agent's page tables), in a session of its
+ * own, every signal at its default and unblocked, stdin /dev/null.  Only
+ * for a child that neither waits for the parent (a scope move) nor changes
+ * its ids (runas): those are forked.  A script without a #! line runs
+ * under /bin/sh, as v1 does.  Returns the pid, or -1 when posix_spawn
+ * cannot start it (the caller then forks, and the child reports why).
  */
 static pid_t
-spawn_vfork(struct spawn *sp)
+spawn_vfork(const struct spawn *sp)
 {
-	size_t size = HOOK_SPAWN_STACK;
-	sigset_t all, old;
-	void *stack;
-	pid_t pid;
-	int saved;
+	char *const argv[] = { (char *)(uintptr_t)sp->path, NULL };
+	char *const sh_argv[] = { (char *)(uintptr_t) "/bin/sh",
+		(char *)(uintptr_t)sp->path, NULL };
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	pid_t pid = -1;
+	int r;
 
-	stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return -1;
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = clone(child_entry, (char *)stack + size,
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, sp);
-	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	munmap(stack, size);
-	errno = saved;
+	sigemptyset(&none);
+	if (posix_spawn_file_actions_init(&actions) != 0)
+		return -1;
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&actions);
+		return -1;
+	}
+	if (posix_spawn_file_actions_adddup2(&actions, sp->null_fd, 0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&actions, sp->out_fd, 1) != 0 ||
+	    posix_spawn_file_actions_adddup2(&actions, sp->err_fd, 2) != 0 ||
+	    posix_spawnattr_setflags(&attr,
+		POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+		    POSIX_SPAWN_SETSIGMASK) != 0 ||
+	    posix_spawnattr_setsigdefault(&attr, &all) != 0 ||
+	    posix_spawnattr_setsigmask(&attr, &none) != 0)
+		goto out;
+	r = posix_spawn(&pid, sp->path, &actions, &attr, argv, sp->envp);
+	if (r == ENOEXEC)
+		r = posix_spawn(
+		    &pid, "/bin/sh", &actions, &attr, sh_argv, sp->envp);
+	if (r != 0)
+		pid = -1;
+out:
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
 	return pid;
 }
 
@@ -432,7 +438,9 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	sp->err_fd = errp[1];
 	sp->status_fd = st[1];
 	sp->go_fd = gop[0];
-	pid = sp->run_as || sp->go_fd >= 0 ? fork() : spawn_vfork(sp);
+	pid = sp->run_as || sp->go_fd >= 0 ? -1 : spawn_vfork(sp);
+	if (pid < 0)
+		pid = fork();
 	if (pid < 0) {
 		err_sys(err, "cannot start %s", location);
 		goto out;
