@@ -300,22 +300,31 @@ fail:
  * CLONE_VFORK, no copy of the agent's page tables), in a session of its
  * own, every signal at its default and unblocked, stdin /dev/null.  Only
  * for a child that neither waits for the parent (a scope move) nor changes
- * its ids (runas): those are forked.  A script without a #! line runs
- * under /bin/sh, as v1 does.  Returns the pid, or -1 when posix_spawn
- * cannot start it (the caller then forks, and the child reports why).
+ * its ids (runas), and only for a script that starts with "#!": one
+ * without (run under /bin/sh, as v1 does, when execve says ENOEXEC) is
+ * forked too, so that every exec failure is reported by the child as
+ * before.  Returns the pid, or -1 (the caller then forks).
  */
 static pid_t
 spawn_vfork(const struct spawn *sp)
 {
 	char *const argv[] = { (char *)(uintptr_t)sp->path, NULL };
-	char *const sh_argv[] = { (char *)(uintptr_t) "/bin/sh",
-		(char *)(uintptr_t)sp->path, NULL };
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
 	pid_t pid = -1;
-	int r;
+	char magic[2];
+	int fd;
 
+	fd = open(sp->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (read(fd, magic, sizeof(magic)) != 2 ||
+	    memcmp(magic, "#!", 2) != 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	sigfillset(&all);
 	sigemptyset(&none);
 	if (posix_spawn_file_actions_init(&actions) != 0)
@@ -333,11 +342,7 @@ spawn_vfork(const struct spawn *sp)
 	    posix_spawnattr_setsigdefault(&attr, &all) != 0 ||
 	    posix_spawnattr_setsigmask(&attr, &none) != 0)
 		goto out;
-	r = posix_spawn(&pid, sp->path, &actions, &attr, argv, sp->envp);
-	if (r == ENOEXEC)
-		r = posix_spawn(
-		    &pid, "/bin/sh", &actions, &attr, sh_argv, sp->envp);
-	if (r != 0)
+	if (posix_spawn(&pid, sp->path, &actions, &attr, argv, sp->envp) != 0)
 		pid = -1;
 out:
 	posix_spawnattr_destroy(&attr);
