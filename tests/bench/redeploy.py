@@ -32,7 +32,8 @@ import tempfile
 import threading
 import time
 
-from bench import zip_tree
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from bench import zip_tree  # noqa: E402
 
 HOOKS = ["ApplicationStop", "BeforeInstall", "AfterInstall",
          "ApplicationStart", "ValidateService"]
