@@ -359,8 +359,9 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
 	int ret = -1;
 
-	if (state_prune(cfg->root_dir, spec->deployment_group_id,
-		spec->deployment_id, cfg->max_revisions, NULL, &err) < 0) {
+	/* an earlier deployment's retention never overlaps this one */
+	if (state_prune_wait(cfg->root_dir, spec->deployment_group_id, &err) <
+	    0) {
 		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 		goto out;
 	}
@@ -884,9 +885,15 @@ exec_command(const struct exec_env *env, const struct exec_spec *spec,
 	}
 	if (strcmp(command, "DownloadBundle") == 0)
 		ret = download_bundle(env, spec, droot, res);
-	else if (strcmp(command, "Install") == 0)
+	else if (strcmp(command, "Install") == 0) {
 		ret = install(env, spec, droot, res);
-	else if (!env->local && strcmp(command, "ApplicationStop") == 0 &&
+		/* retention, off the critical path: Install's result is known
+		 */
+		if (state_prune_start(env->cfg->root_dir,
+			spec->deployment_group_id, spec->deployment_id,
+			env->cfg->max_revisions, &err) < 0)
+			log_warn("old revisions not removed: %s", err.msg);
+	} else if (!env->local && strcmp(command, "ApplicationStop") == 0 &&
 	    !(spec->reuse_archive_from != NULL &&
 		env->cfg->enable_archive_reuse) &&
 	    daemon_precheck(env, spec, droot, res) < 0)

@@ -15,6 +15,7 @@
 #include "xalloc.h"
 
 #define FSUTIL_MAX_SYMLINKS 40
+#define FSUTIL_ATOMIC_BUFFER (64 * 1024)
 
 /* Split path into a directory part (xstrdup'd, "." if none) and base name. */
 static char *
@@ -77,11 +78,10 @@ fail:
 	return -1;
 }
 
-int
-fsutil_atomic_write(
-    struct fsutil_atomic *out, const void *data, size_t len, struct err *err)
+static int
+write_through(
+    struct fsutil_atomic *out, const char *p, size_t len, struct err *err)
 {
-	const char *p = data;
 	ssize_t n;
 
 	while (len > 0) {
@@ -97,6 +97,32 @@ fsutil_atomic_write(
 	return 0;
 }
 
+static int
+atomic_flush(struct fsutil_atomic *out, struct err *err)
+{
+	size_t len = out->buffered;
+
+	out->buffered = 0;
+	return write_through(out, out->buf, len, err);
+}
+
+/* Small writes (a records file's lines) are gathered: one write a buffer. */
+int
+fsutil_atomic_write(
+    struct fsutil_atomic *out, const void *data, size_t len, struct err *err)
+{
+	if (out->buffered + len > FSUTIL_ATOMIC_BUFFER &&
+	    atomic_flush(out, err) < 0)
+		return -1;
+	if (len >= FSUTIL_ATOMIC_BUFFER)
+		return write_through(out, data, len, err);
+	if (out->buf == NULL)
+		out->buf = xmalloc(FSUTIL_ATOMIC_BUFFER);
+	memcpy(out->buf + out->buffered, data, len);
+	out->buffered += len;
+	return 0;
+}
+
 void
 fsutil_atomic_abort(struct fsutil_atomic *out)
 {
@@ -107,6 +133,7 @@ fsutil_atomic_abort(struct fsutil_atomic *out)
 	free(out->tmp);
 	free(out->path);
 	free(out->dir);
+	free(out->buf);
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
 }
@@ -116,6 +143,8 @@ fsutil_atomic_commit(struct fsutil_atomic *out, mode_t mode, struct err *err)
 {
 	int fd = out->fd;
 
+	if (atomic_flush(out, err) < 0)
+		goto fail;
 	if (fchmod(fd, mode) < 0) {
 		err_sys(err, "cannot set mode %04o on %s", (unsigned)mode,
 		    out->tmp);

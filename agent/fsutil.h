@@ -29,6 +29,8 @@ struct fsutil_atomic {
 	char *path;
 	char *tmp;
 	char *dir;
+	char *buf; /* writes are gathered here, FSUTIL_ATOMIC_BUFFER bytes */
+	size_t buffered;
 };
 
 int fsutil_atomic_begin(

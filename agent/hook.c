@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,61 @@ fail:
 	_exit(127);
 }
 
+/*
+ * Start the script with posix_spawn (glibc: clone with CLONE_VM |
+ * CLONE_VFORK, no copy of the agent's page tables), in a session of its
+ * own, every signal at its default and unblocked, stdin /dev/null.  Only
+ * for a child that neither waits for the parent (a scope move) nor changes
+ * its ids (runas), and only for a script that starts with "#!": one
+ * without (run under /bin/sh, as v1 does, when execve says ENOEXEC) is
+ * forked too, so that every exec failure is reported by the child as
+ * before.  Returns the pid, or -1 (the caller then forks).
+ */
+static pid_t
+spawn_vfork(const struct spawn *sp)
+{
+	char *const argv[] = { (char *)(uintptr_t)sp->path, NULL };
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	pid_t pid = -1;
+	char magic[2];
+	int fd;
+
+	fd = open(sp->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (read(fd, magic, sizeof(magic)) != 2 ||
+	    memcmp(magic, "#!", 2) != 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	sigfillset(&all);
+	sigemptyset(&none);
+	if (posix_spawn_file_actions_init(&actions) != 0)
+		return -1;
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&actions);
+		return -1;
+	}
+	if (posix_spawn_file_actions_adddup2(&actions, sp->null_fd, 0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&actions, sp->out_fd, 1) != 0 ||
+	    posix_spawn_file_actions_adddup2(&actions, sp->err_fd, 2) != 0 ||
+	    posix_spawnattr_setflags(&attr,
+		POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+		    POSIX_SPAWN_SETSIGMASK) != 0 ||
+	    posix_spawnattr_setsigdefault(&attr, &all) != 0 ||
+	    posix_spawnattr_setsigmask(&attr, &none) != 0)
+		goto out;
+	if (posix_spawn(&pid, sp->path, &actions, &attr, argv, sp->envp) != 0)
+		pid = -1;
+out:
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
+	return pid;
+}
+
 static int
 pidfd_open_compat(pid_t pid)
 {
@@ -387,7 +443,9 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	sp->err_fd = errp[1];
 	sp->status_fd = st[1];
 	sp->go_fd = gop[0];
-	pid = fork();
+	pid = sp->run_as || sp->go_fd >= 0 ? -1 : spawn_vfork(sp);
+	if (pid < 0)
+		pid = fork();
 	if (pid < 0) {
 		err_sys(err, "cannot start %s", location);
 		goto out;

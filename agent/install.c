@@ -56,8 +56,9 @@ struct instr {
 	char *source; /* copy; semanage: the realpath recorded */
 	char *path;   /* copy destination, mkdir, or permission target */
 	const struct appspec_permission *perm;
-	int preexisting; /* copy over a file that was there before us */
-	uid_t uid;	 /* chown; (uid_t)-1 unchanged */
+	int preexisting;  /* copy over a file that was there before us */
+	long long blocks; /* copy: the source's st_blocks, -1 unknown */
+	uid_t uid;	  /* chown; (uid_t)-1 unchanged */
 	gid_t gid;
 };
 
@@ -74,11 +75,16 @@ struct plan {
 	struct strmap permitted; /* paths that already got permissions */
 	struct strmap old;	 /* paths the previous install created */
 	struct strmap writable;	 /* directories checked for writing */
-	char **old_list;	 /* the previous cleanup file, in order */
+	struct strmap keeps; /* old directories: whether they keep entries */
+	char **old_list;     /* the previous cleanup file, in order */
 	size_t nold;
 	int recovering;	     /* a previous install stopped half way */
 	unsigned long ntemp; /* temporary names used so far */
 	int selinux;
+	pid_t pid; /* ours, in temporary names */
+	int as_root;
+	char *setgid_dir; /* the last directory copied into, and its mode */
+	int setgid_dir_set;
 	char *copy_buf; /* INSTALL_COPY_BUFFER bytes, when needed */
 	struct install_stats stats;
 };
@@ -97,10 +103,12 @@ plan_clear(struct plan *plan)
 		free(plan->old_list[i]);
 	free(plan->old_list);
 	free(plan->copy_buf);
+	free(plan->setgid_dir);
 	strmap_clear(&plan->targets);
 	strmap_clear(&plan->permitted);
 	strmap_clear(&plan->old);
 	strmap_clear(&plan->writable);
+	strmap_clear(&plan->keeps);
 }
 
 static struct instr *
@@ -154,14 +162,22 @@ join(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
-/* Whether a directory from the previous install keeps any entry. */
+/*
+ * Whether a directory from the previous install keeps any entry (the
+ * answer is remembered: nothing changes on disk while the install plans,
+ * and each planned path asks about all its ancestors).
+ */
 static int
 old_dir_keeps_entries(struct plan *plan, const char *dir_path)
 {
-	DIR *dir = opendir(dir_path);
+	DIR *dir;
 	struct dirent *de;
+	long cached;
 	int keeps = 0;
 
+	if (strmap_get(&plan->keeps, dir_path, &cached))
+		return (int)cached;
+	dir = opendir(dir_path);
 	if (dir == NULL)
 		return 0;
 	while (!keeps && (de = readdir(dir)) != NULL) {
@@ -174,11 +190,14 @@ old_dir_keeps_entries(struct plan *plan, const char *dir_path)
 		child = join(dir_path, de->d_name);
 		if (!strmap_get(&plan->old, child, NULL))
 			keeps = 1;
-		else if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+		else if (de->d_type == DT_DIR ||
+		    (de->d_type == DT_UNKNOWN && lstat(child, &st) == 0 &&
+			S_ISDIR(st.st_mode)))
 			keeps = old_dir_keeps_entries(plan, child);
 		free(child);
 	}
 	closedir(dir);
+	strmap_put(&plan->keeps, dir_path, keeps);
 	return keeps;
 }
 
@@ -300,8 +319,8 @@ out:
 
 /* Plan one file (or symlink) copy per v1 §7.2's file-exists rules. */
 static int
-plan_copy(
-    struct plan *plan, const char *src, const char *target, struct err *err)
+plan_copy(struct plan *plan, const char *src, const char *target,
+    long long blocks, struct err *err)
 {
 	int is_dir = 0, exists, preexisting;
 	struct instr *in;
@@ -364,6 +383,7 @@ plan_copy(
 	strmap_put(&plan->targets, in->path, (long)(plan->n - 1) * 2);
 	in->source = xstrdup(src);
 	in->preexisting = preexisting;
+	in->blocks = blocks;
 	return 0;
 }
 
@@ -418,7 +438,8 @@ plan_dir(struct plan *plan, const char *src, const char *dst, unsigned depth,
 			r = plan_dir(
 			    plan, child_src, child_dst, depth + 1, err);
 		else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-			r = plan_copy(plan, child_src, child_dst, err);
+			r = plan_copy(plan, child_src, child_dst,
+			    (long long)st.st_blocks, err);
 		else
 			r = err_set(err, E_UNSAFE,
 			    "%s is not a regular file, directory or symlink",
@@ -476,7 +497,7 @@ plan_file_entry(
 	} else {
 		target = join(dest, base_of(src));
 		if (ensure_parents(plan, target, err) < 0 ||
-		    plan_copy(plan, src, target, err) < 0)
+		    plan_copy(plan, src, target, -1, err) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -849,7 +870,7 @@ records_commit(const struct plan *plan, const char *cleanup_path,
 /* Whether name is a temporary file of a cdagent that is no longer running
  * (this one's own, from before a reboot, included). */
 static int
-is_stale_temp(const char *name)
+is_stale_temp(const struct plan *plan, const char *name)
 {
 	const char *p;
 	char *end;
@@ -866,7 +887,7 @@ is_stale_temp(const char *name)
 	if (errno != 0 || *end != '-' || end[1] < '0' || end[1] > '9' ||
 	    end[1 + strspn(end + 1, "0123456789")] != '\0' || pid <= 0)
 		return 0;
-	if (pid == (long)getpid())
+	if (pid == (long)plan->pid)
 		return 1;
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
@@ -903,7 +924,7 @@ remove_stale_temps(const struct plan *plan)
 		while ((de = readdir(d)) != NULL) {
 			struct stat st;
 
-			if (is_stale_temp(de->d_name) &&
+			if (is_stale_temp(plan, de->d_name) &&
 			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
 				0 &&
 			    !S_ISDIR(st.st_mode) &&
@@ -1115,6 +1136,8 @@ check_space(struct plan *plan, struct err *err)
 		f->inodes++;
 		if (in->type == INSTR_MKDIR)
 			f->bytes += 4096;
+		else if (in->blocks >= 0)
+			f->bytes += (uint64_t)in->blocks * 512;
 		else if (lstat(in->source, &st) == 0)
 			f->bytes += (uint64_t)st.st_blocks * 512;
 	}
@@ -1227,34 +1250,60 @@ copy_range(struct plan *plan, int in_fd, int out_fd, off_t offset, off_t len,
  * the end.
  */
 static int
-copy_bytes(
-    struct plan *plan, int in_fd, int out_fd, const char *src, struct err *err)
+copy_bytes(struct plan *plan, int in_fd, int out_fd, const char *src,
+    const struct stat *st, struct err *err)
 {
 	off_t pos = 0, data, hole;
-	struct stat st;
 
-	if (fstat(in_fd, &st) < 0)
-		return err_sys(err, "cannot read %s", src);
-	while (pos < st.st_size) {
+	/* as many blocks as bytes: no hole, one copy and the size is right */
+	if ((off_t)st->st_blocks * 512 >= st->st_size)
+		return copy_range(
+		    plan, in_fd, out_fd, 0, st->st_size, src, err);
+	while (pos < st->st_size) {
 		data = lseek(in_fd, pos, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break; /* a hole up to the end */
 		if (data < 0) {
 			data = pos; /* no hole support: all is data */
-			hole = st.st_size;
+			hole = st->st_size;
 		} else {
 			hole = lseek(in_fd, data, SEEK_HOLE);
-			if (hole < 0 || hole > st.st_size)
-				hole = st.st_size;
+			if (hole < 0 || hole > st->st_size)
+				hole = st->st_size;
 		}
 		if (copy_range(
 			plan, in_fd, out_fd, data, hole - data, src, err) < 0)
 			return -1;
 		pos = hole;
 	}
-	if (ftruncate(out_fd, st.st_size) < 0)
+	if (ftruncate(out_fd, st->st_size) < 0)
 		return err_sys(err, "cannot write a copy of %s", src);
 	return 0;
+}
+
+/*
+ * Whether a file created by us at dst already has st's owner: root's uid,
+ * and root's gid unless dst's directory is set-group-ID (its mode is looked
+ * up once for a run of files in the same directory).
+ */
+static int
+owner_is_default(struct plan *plan, const char *dst, const struct stat *st)
+{
+	char *dir;
+	struct stat dst_st;
+
+	if (st->st_uid != 0 || st->st_gid != 0)
+		return 0;
+	dir = parent_of(dst);
+	if (plan->setgid_dir == NULL || strcmp(plan->setgid_dir, dir) != 0) {
+		free(plan->setgid_dir);
+		plan->setgid_dir = dir;
+		dir = NULL;
+		plan->setgid_dir_set = stat(plan->setgid_dir, &dst_st) < 0 ||
+		    (dst_st.st_mode & S_ISGID) != 0;
+	}
+	free(dir);
+	return !plan->setgid_dir_set;
 }
 
 /*
@@ -1267,7 +1316,7 @@ temp_name(struct plan *plan, const char *dst)
 {
 	char *dir = parent_of(dst);
 	char *tmp = xasprintf("%s/" INSTALL_TEMP_PREFIX "%ld-%lu",
-	    strcmp(dir, "/") == 0 ? "" : dir, (long)getpid(), ++plan->ntemp);
+	    strcmp(dir, "/") == 0 ? "" : dir, (long)plan->pid, ++plan->ntemp);
 
 	free(dir);
 	return tmp;
@@ -1291,7 +1340,6 @@ copy_atomic(
 		err_sys(err, "cannot read %s", src);
 		goto out;
 	}
-	unlink(tmp); /* left before a reboot by this same pid */
 	if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
@@ -1301,11 +1349,14 @@ copy_atomic(
 			goto out;
 		}
 		target[n] = '\0';
-		if (symlink(target, tmp) < 0) {
+		/* EEXIST: left before a reboot by a cdagent of this pid */
+		if (symlink(target, tmp) < 0 &&
+		    (errno != EEXIST || unlink(tmp) < 0 ||
+			symlink(target, tmp) < 0)) {
 			err_sys(err, "cannot create the link %s", dst);
 			goto out;
 		}
-		if (geteuid() == 0 && lchown(tmp, st.st_uid, st.st_gid) < 0) {
+		if (plan->as_root && lchown(tmp, st.st_uid, st.st_gid) < 0) {
 			err_sys(err, "cannot set the owner of %s", dst);
 			goto out;
 		}
@@ -1317,14 +1368,19 @@ copy_atomic(
 		}
 		out_fd = open(tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out_fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+			out_fd = open(tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC,
+			    0600);
 		if (out_fd < 0) {
 			err_sys(err, "cannot create %s", tmp);
 			goto out;
 		}
-		if (copy_bytes(plan, in_fd, out_fd, src, err) < 0)
+		if (copy_bytes(plan, in_fd, out_fd, src, &st, err) < 0)
 			goto out;
 		/* owner before mode: chown clears setuid bits */
-		if (geteuid() == 0 &&
+		if (plan->as_root && !owner_is_default(plan, dst, &st) &&
 		    fchown(out_fd, st.st_uid, st.st_gid) < 0) {
 			err_sys(err, "cannot set the owner of %s", dst);
 			goto out;
@@ -1482,6 +1538,8 @@ install_run(const struct install_opts *opts, struct install_stats *stats,
 	    ? spec->file_exists_behavior
 	    : opts->deployment_feb;
 	plan.selinux = selinux_enabled();
+	plan.pid = getpid();
+	plan.as_root = geteuid() == 0;
 	if (state_check_group_id(opts->group_id, "deployment group id", err) <
 	    0)
 		goto out;
@@ -1510,9 +1568,9 @@ install_run(const struct install_opts *opts, struct install_stats *stats,
 		goto out;
 
 	/* 2. record all this install may create before creating any of it,
-	 * then describe it (install.json must match the records it checks) */
+	 * then describe it (install.json must match the records it checks);
+	 * each is fsync'd with its directory as it is committed */
 	if (records_write(&plan, pending_path, 1, err) < 0 ||
-	    fsutil_fsync_dir(instr_dir, err) < 0 ||
 	    write_install_json(&plan, err) < 0)
 		goto out;
 

@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +24,11 @@
 #define STATE_DIR_MODE 0755
 #define STATE_FILE_MODE 0644
 #define STATE_MAX_INSTRUCTION 4096
+#define STATE_TRASH_DIR ".cdagent-trash"
+#define STATE_IOPRIO_WHO_PROCESS 1
+/* best-effort class, lowest level: the idle class can starve for as long as
+ * other I/O goes on, and the next deployment of the group waits for us */
+#define STATE_IOPRIO_LOW ((2 << 13) | 7)
 
 int
 state_check_id(const char *id, const char *what, struct err *err)
@@ -252,13 +261,99 @@ did_of(const char *droot, const char *group_dir)
 	return droot + len + 1;
 }
 
+/* ROOT/.cdagent-trash, made if missing; free the result. */
+static char *
+trash_dir(const char *root, struct err *err)
+{
+	char *trash = xasprintf("%s/%s", root, STATE_TRASH_DIR);
+
+	if (mkdir(trash, 0700) < 0 && errno != EEXIST) {
+		err_sys(err, "cannot create %s", trash);
+		free(trash);
+		return NULL;
+	}
+	return trash;
+}
+
+/*
+ * Remove what an interrupted removal left in ROOT/.cdagent-trash (every
+ * entry but the groups' lock files).
+ */
+static int
+empty_trash(const char *trash, struct err *err)
+{
+	DIR *dir = opendir(trash);
+	struct dirent *de;
+	size_t len;
+	int ret = 0;
+
+	if (dir == NULL)
+		return errno == ENOENT ? 0
+				       : err_sys(err, "cannot read %s", trash);
+	while (ret == 0 && (de = readdir(dir)) != NULL) {
+		char *path;
+
+		len = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0))
+			continue;
+		path = xasprintf("%s/%s", trash, de->d_name);
+		ret = fsutil_rm_rf(path, err);
+		free(path);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/*
+ * Remove one revision directory: renamed first into ROOT/.cdagent-trash
+ * (one atomic step: a crash leaves either the whole revision or a trash
+ * entry that nothing reads and the next retention empties), then removed.
+ */
+static int
+remove_revision(const char *root, const char *path, struct err *err)
+{
+	static unsigned long serial;
+	char *trash = trash_dir(root, err), *entry = NULL;
+	int ret = -1;
+
+	if (trash == NULL)
+		return -1;
+	entry = xasprintf(
+	    "%s/%ld-%lu", trash, (long)getpid(), (unsigned long)serial++);
+	if (rename(path, entry) < 0) {
+		if (errno != ENOENT && errno != EXDEV) {
+			err_sys(err, "cannot move %s to %s", path, entry);
+			goto out;
+		}
+		ret = fsutil_rm_rf(path, err); /* another file system */
+		goto out;
+	}
+	ret = fsutil_rm_rf(entry, err);
+out:
+	free(entry);
+	free(trash);
+	return ret;
+}
+
+static int
+flock_wait(int fd)
+{
+	int r;
+
+	while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
 int
 state_prune(const char *root, const char *gid, const char *current_did,
     long long max_revisions, int *deleted, struct err *err)
 {
 	struct revision *revs = NULL;
 	size_t nrevs = 0, i, candidates = 0;
-	char *group_dir = NULL, *last = NULL;
+	char *group_dir = NULL, *last = NULL, *trash = NULL;
 	const char *last_did;
 	DIR *dir = NULL;
 	struct dirent *de;
@@ -274,7 +369,9 @@ state_prune(const char *root, const char *gid, const char *current_did,
 	if (state_check_id(gid, "deployment group id", err) < 0)
 		return -1;
 	group_dir = xasprintf("%s/%s", root, gid);
-	if (state_get_last_successful(root, gid, &last, err) < 0)
+	trash = xasprintf("%s/%s", root, STATE_TRASH_DIR);
+	if (empty_trash(trash, err) < 0 ||
+	    state_get_last_successful(root, gid, &last, err) < 0)
 		goto out;
 	last_did = did_of(last, group_dir);
 	dir = opendir(group_dir);
@@ -316,7 +413,7 @@ state_prune(const char *root, const char *gid, const char *current_did,
 	qsort(revs, nrevs, sizeof(*revs), by_creation);
 	for (i = 0; i < nrevs && (long long)i < extra; i++) {
 		char *path = xasprintf("%s/%s", group_dir, revs[i].name);
-		int r = fsutil_rm_rf(path, err);
+		int r = remove_revision(root, path, err);
 
 		if (r == 0)
 			log_info("removed old revision %s (keeping %lld)", path,
@@ -337,5 +434,100 @@ out:
 	free(revs);
 	free(last);
 	free(group_dir);
+	free(trash);
 	return ret;
+}
+
+/* Open (creating) ROOT/.cdagent-trash/GID.lock, or -1. */
+static int
+open_lock(const char *root, const char *gid, int create, struct err *err)
+{
+	char *trash = NULL, *path = NULL;
+	int fd = -1;
+
+	if (state_check_id(gid, "deployment group id", err) < 0)
+		return -1;
+	if (create && (trash = trash_dir(root, err)) == NULL)
+		return -1;
+	path = xasprintf("%s/%s/%s.lock", root, STATE_TRASH_DIR, gid);
+	fd = open(path,
+	    create ? O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC
+		   : O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0 && (create || errno != ENOENT))
+		err_sys(err, "cannot open %s", path);
+	else if (fd >= 0 && flock_wait(fd) < 0) {
+		err_sys(err, "cannot lock %s", path);
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	free(trash);
+	return fd;
+}
+
+int
+state_prune_wait(const char *root, const char *gid, struct err *err)
+{
+	int fd;
+
+	errno = 0;
+	fd = open_lock(root, gid, 0, err);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	close(fd);
+	return 0;
+}
+
+/* The retention process: detached, lowest I/O and CPU priority. */
+static void __attribute__((noreturn))
+prune_child(const char *root, const char *gid, const char *current_did,
+    long long max_revisions, int lock_fd)
+{
+	struct err err = ERR_INIT;
+	int null_fd, r;
+
+	if (fork() != 0)
+		_exit(0); /* the grandchild is init's, never a zombie of ours */
+	(void)setsid();
+	null_fd = open("/dev/null", O_RDWR);
+	if (null_fd >= 0) {
+		(void)dup2(null_fd, 0);
+		(void)dup2(null_fd, 1);
+		(void)dup2(null_fd, 2);
+	}
+	/* keep only the lock: no pid file lock, socket or pipe outlives us */
+	if (lock_fd > 3)
+		(void)close_range(3, (unsigned)lock_fd - 1, 0);
+	(void)close_range((unsigned)lock_fd + 1, ~0U, 0);
+	(void)syscall(
+	    SYS_ioprio_set, STATE_IOPRIO_WHO_PROCESS, 0, STATE_IOPRIO_LOW);
+	(void)setpriority(PRIO_PROCESS, 0, 19);
+	r = state_prune(root, gid, current_did, max_revisions, NULL, &err);
+	_exit(r < 0 ? 1 : 0);
+}
+
+int
+state_prune_start(const char *root, const char *gid, const char *current_did,
+    long long max_revisions, struct err *err)
+{
+	pid_t pid;
+	int lock_fd;
+
+	/* held from here by the child, until its last revision is gone */
+	lock_fd = open_lock(root, gid, 1, err);
+	if (lock_fd < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		err_sys(err, "cannot start the removal of old revisions");
+		close(lock_fd);
+		return -1;
+	}
+	if (pid == 0)
+		prune_child(root, gid, current_did, max_revisions, lock_fd);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(lock_fd);
+	return 0;
 }

@@ -87,4 +87,18 @@ int state_get_most_recent(
 int state_prune(const char *root, const char *gid, const char *current_did,
     long long max_revisions, int *deleted, struct err *err);
 
+/*
+ * Retention off the critical path: run state_prune() in a detached process
+ * at idle I/O priority, holding ROOT/.cdagent-trash/GID.lock until it ends
+ * (a prune still running from an earlier deployment is waited for first).
+ * Each revision is renamed into ROOT/.cdagent-trash before it is removed,
+ * so a crash mid-removal leaves nothing a deployment reads; the next prune
+ * empties the trash.  Returns once the process runs, not when it ends.
+ */
+int state_prune_start(const char *root, const char *gid,
+    const char *current_did, long long max_revisions, struct err *err);
+
+/* Wait until no retention process of GID runs (none started: at once). */
+int state_prune_wait(const char *root, const char *gid, struct err *err);
+
 #endif

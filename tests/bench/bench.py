@@ -69,6 +69,16 @@ def make_tree(path, count, size, dest, hooks=False):
                 left -= n
 
 
+def zip_tree(tree, zip_path):
+    """A zip bundle of the tree's files, in name order (also redeploy.py)."""
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for root, dirs, files in os.walk(tree):
+            dirs.sort()
+            for fn in sorted(files):
+                full = os.path.join(root, fn)
+                z.write(full, os.path.relpath(full, tree))
+
+
 def make_bundles(work, name, count, size, hooks=False):
     tree = os.path.join(work, name, "tree")
     make_tree(tree, count, size, os.path.join(work, "dest"), hooks)
@@ -84,12 +94,7 @@ def make_bundles(work, name, count, size, hooks=False):
             t.add(os.path.join(tree, entry), arcname=entry)
     out["tgz"] = tgz_path
     zip_path = os.path.join(work, name, "bundle.zip")
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for root, dirs, files in os.walk(tree):
-            dirs.sort()
-            for fn in sorted(files):
-                full = os.path.join(root, fn)
-                z.write(full, os.path.relpath(full, tree))
+    zip_tree(tree, zip_path)
     out["zip"] = zip_path
     return out
 

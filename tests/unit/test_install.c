@@ -767,6 +767,48 @@ permissions__owner_group_and_unknown_user(void **state)
 	free(p);
 }
 
+/* A root-owned file keeps root's group in a set-group-ID directory too
+ * (the chown that creation makes unnecessary elsewhere is still made). */
+static void
+owner__root_file_in_setgid_dir__keeps_group_0(void **state)
+{
+	struct fx *f = *state;
+	struct appspec *spec;
+	struct err err = ERR_INIT;
+	char *sg = xasprintf("%s/sg", f->dest);
+	char *in_sg = xasprintf("%s/sg/a", f->dest);
+	char *plain = xasprintf("%s/plain/b", f->dest);
+	struct stat st;
+
+	if (geteuid() != 0) {
+		free(sg);
+		free(in_sg);
+		free(plain);
+		skip();
+	}
+	put(f->archive, "sg/a", "a", 0644);
+	put(f->archive, "plain/b", "b", 0640);
+	assert_int_equal(mkdir(sg, 0775), 0);
+	assert_int_equal(chown(sg, 0, 65534), 0);
+	assert_int_equal(chmod(sg, 02775), 0);
+	spec = spec_for(f,
+	    "version: 0.0\nos: linux\nfile_exists_behavior: OVERWRITE\n"
+	    "files:\n  - source: /\n    destination: DEST\n");
+	assert_int_equal(
+	    run_install(f, spec, APPSPEC_FEB_DISALLOW, NULL, &err), 0);
+	assert_int_equal(lstat(in_sg, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, 0);
+	assert_int_equal(lstat(plain, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	appspec_free(spec);
+	free(sg);
+	free(in_sg);
+	free(plain);
+}
+
 static void
 permissions__acl_applied(void **state)
 {
@@ -1210,6 +1252,7 @@ main(void)
 		T(permissions__overlap__refused_before_changes),
 		T(permissions__default_acl_on_file__refused),
 		T(permissions__owner_group_and_unknown_user),
+		T(owner__root_file_in_setgid_dir__keeps_group_0),
 		T(permissions__acl_applied),
 		T(acl_text__v1_pinned_full_acl),
 		T(selinux_context__without_selinux__warns_and_succeeds),

@@ -1,7 +1,9 @@
 /* Unit tests for state: paths, instruction files, revision retention. */
 #include "config.h"
 
+#include <dirent.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -243,6 +245,100 @@ prune__symlinked_revision_not_followed(void **state)
 }
 
 static void
+mkdir_in(const char *root, const char *name)
+{
+	char *path = xasprintf("%s/%s", root, name);
+
+	assert_int_equal(mkdir(path, 0755), 0);
+	free(path);
+}
+
+/* ROOT/.cdagent-trash entries other than lock files. */
+static int
+trash_entries(const char *root)
+{
+	char *path = xasprintf("%s/.cdagent-trash", root);
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	free(path);
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.' && strstr(de->d_name, ".lock") == NULL)
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static void
+prune__removal_interrupted_by_a_crash__trash_emptied_next_time(void **state)
+{
+	const char *root = *state;
+	struct err err = ERR_INIT;
+	char *half = xasprintf("%s/.cdagent-trash/4242-0/sub", root);
+	char *lock = xasprintf("%s/.cdagent-trash/g.lock", root);
+	char *file;
+	int deleted = -1;
+
+	/* a revision half removed when the agent was killed */
+	free(make_revision(root, "g", "d-1"));
+	free(make_revision(root, "g", "d-2"));
+	mkdir_in(root, ".cdagent-trash");
+	mkdir_in(root, ".cdagent-trash/4242-0");
+	mkdir_in(root, ".cdagent-trash/4242-0/sub");
+	free(tu_write(root, ".cdagent-trash/g.lock", ""));
+	file = tu_write(half, "f", "x");
+	assert_int_equal(state_prune(root, "g", "d-2", 5, &deleted, &err), 0);
+	assert_int_equal(deleted, 0);
+	assert_false(tu_exists(file));
+	assert_int_equal(trash_entries(root), 0);
+	assert_true(tu_exists(lock));
+	assert_true(revision_exists(root, "g", "d-1"));
+	free(file);
+	free(half);
+	free(lock);
+}
+
+static void
+prune_start__removes_in_background__wait_returns_when_done(void **state)
+{
+	const char *root = *state;
+	struct err err = ERR_INIT;
+	const char *ids[] = { "d-A", "d-B", "d-C", "d-D", "d-E" };
+	char name[32];
+	size_t i, j;
+
+	for (i = 0; i < 5; i++) {
+		char *droot = make_revision(root, "g", ids[i]);
+
+		/* big enough that the removal outlasts a missing wait */
+		for (j = 0; i < 2 && j < 2000; j++) {
+			snprintf(name, sizeof(name), "f%zu", j);
+			free(tu_write(droot, name, "x"));
+		}
+		free(droot);
+	}
+	assert_int_equal(state_prune_start(root, "g", "d-E", 3, &err), 0);
+	assert_int_equal(state_prune_wait(root, "g", &err), 0);
+	assert_false(revision_exists(root, "g", "d-A"));
+	assert_false(revision_exists(root, "g", "d-B"));
+	assert_true(revision_exists(root, "g", "d-C"));
+	assert_true(revision_exists(root, "g", "d-E"));
+	assert_int_equal(trash_entries(root), 0);
+}
+
+static void
+prune_wait__never_started__returns_at_once(void **state)
+{
+	struct err err = ERR_INIT;
+
+	assert_int_equal(state_prune_wait(*state, "g", &err), 0);
+	assert_int_equal(state_prune_wait(*state, "g/..", &err), -1);
+}
+
+static void
 group_id__reserved_or_too_long__usage_error_names_limit(void **state)
 {
 	static const char *const bad[] = { "deployment-instructions",
@@ -290,6 +386,9 @@ main(void)
 		T(prune__invalid_limit__error_not_signal),
 		T(prune__missing_group__nothing_to_do),
 		T(prune__symlinked_revision_not_followed),
+		T(prune__removal_interrupted_by_a_crash__trash_emptied_next_time),
+		T(prune_start__removes_in_background__wait_returns_when_done),
+		T(prune_wait__never_started__returns_at_once),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
