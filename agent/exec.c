@@ -347,6 +347,45 @@ prefetched(const char *droot)
 	return found;
 }
 
+/* Set when DROOT/.precheck holds the new revision unpacked whole and
+ * checked before ApplicationStop: DownloadBundle then renames it into place
+ * instead of unpacking the bundle a second time. */
+#define PRECHECK_DIR ".precheck"
+#define PRECHECKED_MARK ".precheck-ok"
+
+/*
+ * Unpack the bundle into archive, or take the copy the check before
+ * ApplicationStop unpacked from the same bundle.  A mark without its copy
+ * (a crash between the rename and the unlink) falls back to unpacking.
+ */
+static int
+unpack_or_take(const char *droot, const char *from, enum unpack_format format,
+    const char *archive, const struct unpack_opts *opts,
+    struct unpack_stats *stats, struct err *err)
+{
+	char *mark = xasprintf("%s/%s", droot, PRECHECKED_MARK);
+	char *stage = xasprintf("%s/%s", droot, PRECHECK_DIR);
+	struct err ignored = ERR_INIT;
+	struct stat st;
+	int ret;
+
+	if (access(mark, F_OK) == 0 && lstat(stage, &st) == 0 &&
+	    S_ISDIR(st.st_mode) && fsutil_rm_rf(archive, &ignored) == 0 &&
+	    rename(stage, archive) == 0) {
+		log_info("using the revision unpacked and checked before "
+			 "ApplicationStop");
+		ret = 0;
+	} else {
+		err_clear(&ignored);
+		(void)fsutil_rm_rf(stage, &ignored);
+		ret = unpack_bundle(from, format, archive, opts, stats, err);
+	}
+	(void)unlink(mark);
+	free(mark);
+	free(stage);
+	return ret;
+}
+
 static int
 download_bundle(const struct exec_env *env, const struct exec_spec *spec,
     const char *droot, struct exec_result *res)
@@ -376,16 +415,16 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 		write_bundle_source(droot, "downloaded");
 	switch (spec->revision) {
 	case EXEC_REV_LOCAL_DIRECTORY:
-		if (unpack_bundle(spec->location, UNPACK_DIRECTORY, archive,
-			&opts, &stats, &err) < 0) {
+		if (unpack_or_take(droot, spec->location, UNPACK_DIRECTORY,
+			archive, &opts, &stats, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
 		break;
 	case EXEC_REV_LOCAL_FILE:
 		if (link_local_file(spec->location, bundle, &err) < 0 ||
-		    unpack_bundle(bundle, spec->bundle_type, archive, &opts,
-			&stats, &err) < 0) {
+		    unpack_or_take(droot, bundle, spec->bundle_type, archive,
+			&opts, &stats, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
@@ -399,8 +438,8 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
-		if (unpack_bundle(bundle, spec->bundle_type, archive, &opts,
-			&stats, &err) < 0) {
+		if (unpack_or_take(droot, bundle, spec->bundle_type, archive,
+			&opts, &stats, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
@@ -548,9 +587,10 @@ out:
 }
 
 /*
- * Fetch the new revision and unpack it aside (DROOT/.precheck, removed
- * after), then check it.  *fetch_failed tells a bundle that could not be
- * fetched from one that is invalid.
+ * Fetch the new revision and unpack it aside (DROOT/.precheck), then check
+ * it.  A revision that passes is kept there, marked, for DownloadBundle to
+ * take; anything else is removed.  *fetch_failed tells a bundle that could not
+ * be fetched from one that is invalid.
  */
 static int
 precheck(const struct exec_env *env, const struct exec_spec *spec,
@@ -559,7 +599,8 @@ precheck(const struct exec_env *env, const struct exec_spec *spec,
 	struct unpack_opts opts = unpack_opts_for(env, spec);
 	struct unpack_stats stats;
 	struct err err = ERR_INIT;
-	char *stage = xasprintf("%s/.precheck", droot);
+	char *stage = xasprintf("%s/%s", droot, PRECHECK_DIR);
+	char *checked = xasprintf("%s/%s", droot, PRECHECKED_MARK);
 	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
 	char *mark = xasprintf("%s/%s", droot, PREFETCHED_MARK);
 	const char *from = bundle;
@@ -567,6 +608,7 @@ precheck(const struct exec_env *env, const struct exec_spec *spec,
 
 	*fetch_failed = 0;
 	memset(&stats, 0, sizeof(stats));
+	(void)unlink(checked);
 	if (fsutil_rm_rf(stage, &err) < 0) {
 		fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 		goto out;
@@ -597,10 +639,15 @@ precheck(const struct exec_env *env, const struct exec_spec *spec,
 		goto out;
 	}
 	ret = check_new_revision(env, spec, stage, res);
+	/* kept for DownloadBundle (unpack_or_take), marked once whole */
+	if (ret == 0 && fsutil_write_atomic(checked, "", 0, 0644, &err) == 0)
+		goto kept;
 out:
 	err_clear(&err);
 	if (fsutil_rm_rf(stage, &err) < 0)
 		log_warn("%s", err.msg);
+kept:
+	free(checked);
 	free(stage);
 	free(bundle);
 	free(mark);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The kill campaign (issue 13): a 10,000-file redeploy with `cdagent local`
 # is SIGKILLed at CRASH_KILLS (default 50) instants spread evenly over its
-# whole run (DownloadBundle, Install and the hooks); after each kill the same
+# whole run (the unpack and check of the new revision before ApplicationStop,
+# DownloadBundle, Install and the hooks); after each kill the same
 # revision or the previous one is deployed again with the default DISALLOW,
 # and that must succeed and leave the destination exactly equal to it (no
 # stale file, no temporary file, nothing missing) with the cleanup list equal
@@ -118,6 +119,12 @@ deploy() {
 # phase: the event the killed agent was in, from what it reported done
 phase() {
 	local last
+	# the new revision is fetched, unpacked and checked before the old
+	# one's ApplicationStop; DownloadBundle then takes that copy
+	if ! grep -q 'the new revision passed its checks' "$T_TMP/out"; then
+		echo revision-check
+		return
+	fi
 	last=$(grep -Eo '^  [A-Za-z]+ (succeeded|skipped)' "$T_TMP/out" |
 		tail -1 | awk '{print $1}')
 	case $last in
@@ -202,7 +209,8 @@ done
 echo "# $KILLS kills over a ${duration}s deployment in ${elapsed}s:$summary"
 check "every kill: the redeploy succeeds, exact, records = installed" \
 	test "$failures" -eq 0
-check "kills landed in DownloadBundle" test "${landed[DownloadBundle]:-0}" -gt 0
+check "kills landed where the bundle is unpacked (the check before ApplicationStop, or DownloadBundle)" \
+	test $((${landed[revision-check]:-0} + ${landed[DownloadBundle]:-0})) -gt 0
 check "kills landed in Install" test "${landed[Install]:-0}" -gt 0
 check "kills landed in the hooks" test "$hooks" -gt 0
 
