@@ -361,7 +361,7 @@ prefetched(const char *droot)
 static int
 unpack_or_take(const char *droot, const char *from, enum unpack_format format,
     const char *archive, const struct unpack_opts *opts,
-    struct unpack_stats *stats, struct err *err)
+    struct unpack_stats *stats, int *taken, struct err *err)
 {
 	char *mark = xasprintf("%s/%s", droot, PRECHECKED_MARK);
 	char *stage = xasprintf("%s/%s", droot, PRECHECK_DIR);
@@ -374,6 +374,7 @@ unpack_or_take(const char *droot, const char *from, enum unpack_format format,
 	    rename(stage, archive) == 0) {
 		log_info("using the revision unpacked and checked before "
 			 "ApplicationStop");
+		*taken = 1;
 		ret = 0;
 	} else {
 		err_clear(&ignored);
@@ -396,7 +397,7 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 	struct err err = ERR_INIT;
 	char *archive = xasprintf("%s/%s", droot, STATE_ARCHIVE_DIR);
 	char *bundle = xasprintf("%s/%s", droot, STATE_BUNDLE_FILE);
-	int ret = -1;
+	int taken = 0, ret = -1;
 
 	/* an earlier deployment's retention never overlaps this one */
 	if (state_prune_wait(cfg->root_dir, spec->deployment_group_id, &err) <
@@ -416,7 +417,7 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 	switch (spec->revision) {
 	case EXEC_REV_LOCAL_DIRECTORY:
 		if (unpack_or_take(droot, spec->location, UNPACK_DIRECTORY,
-			archive, &opts, &stats, &err) < 0) {
+			archive, &opts, &stats, &taken, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
@@ -424,7 +425,7 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 	case EXEC_REV_LOCAL_FILE:
 		if (link_local_file(spec->location, bundle, &err) < 0 ||
 		    unpack_or_take(droot, bundle, spec->bundle_type, archive,
-			&opts, &stats, &err) < 0) {
+			&opts, &stats, &taken, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
@@ -439,7 +440,7 @@ download_bundle(const struct exec_env *env, const struct exec_spec *spec,
 			goto out;
 		}
 		if (unpack_or_take(droot, bundle, spec->bundle_type, archive,
-			&opts, &stats, &err) < 0) {
+			&opts, &stats, &taken, &err) < 0) {
 			fail(res, HOOK_UNKNOWN_ERROR, "%s", err.msg);
 			goto out;
 		}
@@ -450,7 +451,8 @@ unpacked:
 		log_info("the bundle's single top-level directory was "
 			 "stripped");
 	report(env, "unpacked", stats.bytes, stats.bytes);
-	if (check_new_revision(env, spec, archive, res) < 0)
+	/* a taken copy was checked, and its warnings logged, already */
+	if (!taken && check_new_revision(env, spec, archive, res) < 0)
 		goto out;
 	if (state_set_most_recent(
 		cfg->root_dir, spec->deployment_group_id, droot, &err) < 0) {
