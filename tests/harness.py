@@ -44,6 +44,21 @@ def parse_tap(text):
     return passed, failed, plan
 
 
+def failure_details(text, limit=24):
+    """Each "not ok" line with the "#" lines that follow it (the check's
+    diagnostics), at most LIMIT lines per failure."""
+    blocks, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("not ok"):
+            cur = [line]
+            blocks.append(cur)
+        elif cur is not None and line.startswith("#") and len(cur) < limit:
+            cur.append(line)
+        else:
+            cur = None
+    return blocks
+
+
 def command_for(program, args):
     if program.endswith(".sh"):
         return ["/bin/bash", os.path.join(args.srcdir, program)]
@@ -138,6 +153,11 @@ def main():
             if r["failed"]:
                 for name in r["failed"]:
                     print("     not ok: %s" % name)
+                # The diagnostics of every failure, wherever it is in the
+                # log; the tail alone loses those of early failures.
+                for block in failure_details(r["text"]):
+                    for line in block:
+                        print("     > " + line)
                 print("     --- %s (last 40 lines) ---" % r["log"])
                 for line in r["text"].splitlines()[-40:]:
                     print("     | " + line)

@@ -163,8 +163,16 @@ rgw_tests() {
 	t0=$(now_ms)
 	run env D="$RGW_D" "$SRV_BIN/rgw-down.sh"
 	echo "# rgw-down.sh took $(($(now_ms) - t0)) ms"
-	dead_n=0
-	for p in $pids; do not_alive "$p" && dead_n=$((dead_n + 1)); done
+	dead_n=0 left=
+	for p in $pids; do
+		if not_alive "$p"; then
+			dead_n=$((dead_n + 1))
+		else
+			left="$left $p:$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+		fi
+	done
+	[ -e "$RGW_D" ] && left="$left; $RGW_D: $(ls -R "$RGW_D" 2>&1 | head -20)"
+	OUT="left:$left"
 	check "rgw-down.sh stops every daemon of its pid files and removes \$D" \
 		eval '[ "$RC" = 0 ] && [ "$dead_n" = 3 ] && [ ! -e "$RGW_D" ]'
 }
