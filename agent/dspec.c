@@ -519,7 +519,14 @@ build_spec(const struct json *doc, struct exec_spec *out, struct err *err)
 	out->github_token = optional_copy(doc, "GitHubAccessToken");
 	reuse = nonempty_string(doc, "ReuseArchiveFromDeploymentId");
 	if (reuse != NULL) {
+		/* An ARN without an id after its '/' is kept whole (never
+		 * an empty id): try_reuse() refuses it with a warning. */
 		out->reuse_archive_from = shorten_arn(reuse);
+		if (out->reuse_archive_from != NULL &&
+		    out->reuse_archive_from[0] == '\0') {
+			free(out->reuse_archive_from);
+			out->reuse_archive_from = NULL;
+		}
 		if (out->reuse_archive_from == NULL)
 			out->reuse_archive_from = xstrdup(reuse);
 	}

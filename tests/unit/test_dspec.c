@@ -1220,6 +1220,10 @@ payload__reuse_archive_id__kept_and_arn_shortened(void **state)
 		/* checked only where used: kept as given */
 		{ "d-../../etc", "d-../../etc" },
 		{ "arn:aws:codedeploy:broken", "arn:aws:codedeploy:broken" },
+		/* an ARN with nothing after "deployment/" (found by
+		 * fuzz_dspec): kept whole, never an empty id */
+		{ "arn:aws:codedeploy:us-east-1:1:deployment/",
+		    "arn:aws:codedeploy:us-east-1:1:deployment/" },
 	};
 	struct exec_spec spec;
 	size_t i;
