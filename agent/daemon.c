@@ -194,7 +194,8 @@ write_status(struct daemon *d, const char *state)
 	    json_string(d->last_error[0] != '\0' ? d->last_error : NULL));
 	json_set(o, "last_error_time", json_number((double)d->last_error_at));
 	text = json_print(o);
-	if (fsutil_write_atomic(path, text, strlen(text), 0644, &err) < 0)
+	/* Rewritten after every poll: replaced atomically, never flushed. */
+	if (fsutil_write_replace(path, text, strlen(text), 0644, &err) < 0)
 		log_warn("cannot write the status file: %s", err.msg);
 	free(text);
 	json_free(o);

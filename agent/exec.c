@@ -697,7 +697,9 @@ record_last_command(const struct exec_env *env, const struct exec_spec *spec,
 	json_set(doc, "deployment_root", json_string(droot));
 	json_set(doc, "local", json_bool(env->local));
 	text = json_print(doc);
-	if (fsutil_write_atomic(path, text, strlen(text), 0644, &err) < 0)
+	/* Written for every command: replaced atomically, but not flushed
+	 * to disk (a power loss may lose it; it only reports). */
+	if (fsutil_write_replace(path, text, strlen(text), 0644, &err) < 0)
 		log_warn("%s", err.msg);
 	free(text);
 	free(path);

@@ -150,7 +150,7 @@ fsutil_atomic_commit(struct fsutil_atomic *out, mode_t mode, struct err *err)
 		    out->tmp);
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
+	if (!out->nosync && fsync(fd) < 0) {
 		err_sys(err, "cannot fsync %s", out->tmp);
 		goto fail;
 	}
@@ -165,7 +165,7 @@ fsutil_atomic_commit(struct fsutil_atomic *out, mode_t mode, struct err *err)
 	}
 	free(out->tmp);
 	out->tmp = NULL; /* renamed: nothing to remove */
-	if (fsutil_fsync_dir(out->dir, err) < 0)
+	if (!out->nosync && fsutil_fsync_dir(out->dir, err) < 0)
 		goto fail;
 	fsutil_atomic_abort(out);
 	return 0;
@@ -174,19 +174,34 @@ fail:
 	return -1;
 }
 
-int
-fsutil_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-    struct err *err)
+static int
+write_whole(const char *path, const void *data, size_t len, mode_t mode,
+    int nosync, struct err *err)
 {
 	struct fsutil_atomic out;
 
 	if (fsutil_atomic_begin(&out, path, err) < 0)
 		return -1;
+	out.nosync = nosync;
 	if (fsutil_atomic_write(&out, data, len, err) < 0) {
 		fsutil_atomic_abort(&out);
 		return -1;
 	}
 	return fsutil_atomic_commit(&out, mode, err);
+}
+
+int
+fsutil_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct err *err)
+{
+	return write_whole(path, data, len, mode, 0, err);
+}
+
+int
+fsutil_write_replace(const char *path, const void *data, size_t len,
+    mode_t mode, struct err *err)
+{
+	return write_whole(path, data, len, mode, 1, err);
 }
 
 /* Create one directory with exactly mode, or accept an existing one. */

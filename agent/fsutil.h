@@ -19,6 +19,14 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct err *err);
 
 /*
+ * The same without the fsyncs, for a file that only reports (status): a
+ * crash of the process leaves the old or the new content, never a mix, but
+ * a power loss may lose the update.  Costs no disk flush.
+ */
+int fsutil_write_replace(const char *path, const void *data, size_t len,
+    mode_t mode, struct err *err);
+
+/*
  * The same, streamed: begin creates the temporary file beside path, write
  * appends to it, commit gives it mode, fsyncs and renames it over path (and
  * fsyncs the directory); abort (after a failed write) removes it.  commit
@@ -31,6 +39,7 @@ struct fsutil_atomic {
 	char *dir;
 	char *buf; /* writes are gathered here, FSUTIL_ATOMIC_BUFFER bytes */
 	size_t buffered;
+	int nosync; /* set after begin: commit renames without any fsync */
 };
 
 int fsutil_atomic_begin(

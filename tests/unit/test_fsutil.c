@@ -34,6 +34,18 @@ count_entries(const char *dir)
 	return n;
 }
 
+/* fsync() counted (linked with -Wl,--wrap=fsync). */
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+static int fsync_calls;
+
+int
+__wrap_fsync(int fd)
+{
+	fsync_calls++;
+	return __real_fsync(fd);
+}
+
 static void
 write_atomic__creates_with_mode(void **state)
 {
@@ -66,6 +78,58 @@ write_atomic__replaces_existing_whole(void **state)
 	assert_string_equal(text, "new");
 	assert_int_equal(count_entries(dir), 1);
 	free(text);
+	free(path);
+}
+
+static void
+write_atomic__flushes_file_and_directory(void **state)
+{
+	const char *dir = *state;
+	char *path = xasprintf("%s/durable", dir);
+	struct err err = ERR_INIT;
+
+	fsync_calls = 0;
+	assert_int_equal(fsutil_write_atomic(path, "x", 1, 0644, &err), 0);
+	assert_int_equal(fsync_calls, 2);
+	free(path);
+}
+
+static void
+write_replace__replaces_whole_with_mode_without_fsync(void **state)
+{
+	const char *dir = *state;
+	char *path = tu_write(dir, "status", "old contents that are longer");
+	struct err err = ERR_INIT;
+	struct stat st;
+	char *text;
+
+	fsync_calls = 0;
+	assert_int_equal(fsutil_write_replace(path, "new", 3, 0640, &err), 0);
+	assert_int_equal(fsync_calls, 0);
+	text = tu_slurp(path);
+	assert_string_equal(text, "new");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(count_entries(dir), 1); /* no temporary left */
+	free(text);
+	free(path);
+}
+
+static void
+write_replace__target_is_directory__original_kept_no_temp(void **state)
+{
+	const char *dir = *state;
+	char *path = xasprintf("%s/sub", dir);
+	char *inner;
+	struct err err = ERR_INIT;
+
+	assert_int_equal(mkdir(path, 0755), 0);
+	inner = tu_write(path, "keep", "x");
+	assert_int_equal(fsutil_write_replace(path, "y", 1, 0644, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_true(tu_exists(inner));
+	assert_int_equal(count_entries(dir), 1);
+	free(inner);
 	free(path);
 }
 
@@ -446,6 +510,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(write_atomic__creates_with_mode),
 		T(write_atomic__replaces_existing_whole),
+		T(write_atomic__flushes_file_and_directory),
+		T(write_replace__replaces_whole_with_mode_without_fsync),
+		T(write_replace__target_is_directory__original_kept_no_temp),
 		T(write_atomic__target_is_directory__original_kept_no_temp),
 		T(write_atomic__missing_dir__fails_naming_it),
 		T(mkdir_p__creates_parents_with_exact_mode),
