@@ -69,6 +69,22 @@ not_alive() {
 	! alive "$1"
 }
 
+# proc_id PID: "PID:START", START being the process's start time (field 22
+# of /proc/PID/stat); empty when PID does not run.  A pid is reused by the
+# kernel (pid_max is 32768 here, and a loaded machine wraps it in a minute
+# or two): alive_id tells the process itself from a later one with its pid.
+proc_id() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	set -- "$1" ${stat##*) }
+	echo "$1:${21}"
+}
+
+# alive_id ID: the process proc_id named still runs (not a zombie).
+alive_id() {
+	alive "${1%%:*}" && [ "$(proc_id "${1%%:*}")" = "$1" ]
+}
+
 done_testing() {
 	echo "1..$T_N"
 	[ "$T_FAIL" -eq 0 ]

@@ -79,9 +79,12 @@ rgw_tests() {
 			$S3_HTTP_ENDPOINT =~ ^http://127\.0\.0\.1:[0-9]+$ &&
 			-s $S3_CA && $S3_REGION = us-east-1 &&
 			-n $AWS_ACCESS_KEY_ID && -n $AWS_SECRET_ACCESS_KEY ]]'
-	pids=$(cat "$RGW_D"/run/{mon.a,osd.0,client.rgw.a}.pid 2>/dev/null)
+	pids=
+	for p in $(cat "$RGW_D"/run/{mon.a,osd.0,client.rgw.a}.pid 2>/dev/null); do
+		pids="$pids $(proc_id "$p")"
+	done
 	alive_n=0
-	for p in $pids; do alive "$p" && alive_n=$((alive_n + 1)); done
+	for p in $pids; do alive_id "$p" && alive_n=$((alive_n + 1)); done
 	check "three daemons run, each with a pid file" eq "$alive_n" 3
 
 	S3=(curl -sS -m 30 --cacert "$S3_CA" --aws-sigv4 "aws:amz:$S3_REGION:s3"
@@ -144,7 +147,8 @@ rgw_tests() {
 		eval '[ "$RC" = 0 ] && [ -n "$V1" ] &&
 			[ "$(jsonl <(echo "$OUT") "R[0][\"ETag\"]")" = "\"$(md5 "$v1")\"" ]'
 	run "$SRV_BIN/s3ctl.py" put bundles "$key" "$v2"
-	run "$SRV_BIN/s3ctl.py" get bundles "$key" "$T_TMP/got4" --version-id "$V1"
+	# --version-id=V: a radosgw version id may start with '-'
+	run "$SRV_BIN/s3ctl.py" get bundles "$key" "$T_TMP/got4" --version-id="$V1"
 	check "s3ctl.py gets the old version of a key with ' ', '+' and UTF-8" \
 		eval '[ "$RC" = 0 ] && same "$v1" "$T_TMP/got4"'
 	run "$SRV_BIN/s3ctl.py" versions bundles --prefix 'app/a b'
@@ -155,7 +159,7 @@ rgw_tests() {
 		get bundles "$key" "$T_TMP/got5"
 	check "s3ctl.py with a wrong secret fails with SignatureDoesNotMatch" \
 		eval '[ "$RC" = 1 ] && contains "$ERR" "SignatureDoesNotMatch \(HTTP 403\)"'
-	run "$SRV_BIN/s3ctl.py" rm bundles "$key" --version-id "$V1"
+	run "$SRV_BIN/s3ctl.py" rm bundles "$key" --version-id="$V1"
 	run "$SRV_BIN/s3ctl.py" versions bundles --prefix 'app/a b'
 	check "s3ctl.py rm deletes one version" \
 		eq "$(jsonl <(echo "$OUT") 'len(R[0])')" 1
@@ -165,10 +169,10 @@ rgw_tests() {
 	echo "# rgw-down.sh took $(($(now_ms) - t0)) ms"
 	dead_n=0 left=
 	for p in $pids; do
-		if not_alive "$p"; then
+		if ! alive_id "$p"; then
 			dead_n=$((dead_n + 1))
 		else
-			left="$left $p:$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+			left="$left $p $(tr '\0' ' ' <"/proc/${p%%:*}/cmdline")"
 		fi
 	done
 	[ -e "$RGW_D" ] && left="$left; $RGW_D: $(ls -R "$RGW_D" 2>&1 | head -20)"
@@ -404,12 +408,12 @@ check "proxy.py --auth: 407 without credentials, tunnel with them" \
 # --- teardown -------------------------------------------------------------------
 section "teardown"
 pids=
-for f in "$SRV_DIR"/*.pid; do pids="$pids $(cat "$f")"; done
+for f in "$SRV_DIR"/*.pid; do pids="$pids $(proc_id "$(cat "$f")")"; done
 n=0
-for p in $pids; do alive "$p" && n=$((n + 1)); done
+for p in $pids; do alive_id "$p" && n=$((n + 1)); done
 srv_stop_all
 left=
-for p in $pids; do alive "$p" && left="$left $p"; done
+for p in $pids; do alive_id "$p" && left="$left $p"; done
 OUT="$n started, left:$left; pid files: $(ls "$SRV_DIR"/*.pid 2>/dev/null)"
 check "srv_stop_all stops every server (none left running)" \
 	eval '[ "$n" = 7 ] && [ -z "$left" ] && ! ls "$SRV_DIR"/*.pid >/dev/null 2>&1'

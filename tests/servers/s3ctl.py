@@ -8,14 +8,16 @@ Commands (each prints one JSON document on stdout):
   mb BUCKET                  create a bucket: {"Bucket"}
   versioning BUCKET          enable versioning: {"Status"}
   put BUCKET KEY FILE        upload FILE as KEY: {"VersionId", "ETag"}
-  get BUCKET KEY OUT [--version-id V]
+  get BUCKET KEY OUT [--version-id=V]
                              download KEY into OUT:
                              {"VersionId", "ETag", "ContentLength"}
   versions BUCKET [--prefix P]
                              ListObjectVersions: [{"Key", "VersionId",
                              "ETag", "IsLatest", "Size"}, ...]
-  rm BUCKET KEY [--version-id V]
+  rm BUCKET KEY [--version-id=V]
                              DeleteObject: {"VersionId", "DeleteMarker"}
+Write --version-id=V with '=': a radosgw version id may start with '-',
+which argparse takes for an option when it is a separate word.
 Defaults come from the environment written by rgw-up.sh (S3_ENDPOINT, S3_CA,
 S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), or from --env FILE
 (that file itself); options override both.  Requests are path-style and
