@@ -194,10 +194,11 @@ PY
 check "a poll kept outstanding while a command ran, with a 120 s nap configured (got $BUSY_POLLS)" \
 	test "${BUSY_POLLS:-0}" -ge 3
 RELAY_PID=$(pgrep -P "$AGENT_PID" -x cdagent-relay)
-check "the relay process outlives the commands it served" test -n "$RELAY_PID"
+RELAY_ID=$(proc_id "$RELAY_PID")
+check "the relay process outlives the commands it served" test -n "$RELAY_ID"
 stop_agent
 check "SIGTERM: exit 0" test "$AGENT_RC" -eq 0
-check "... and the relay process is gone" not_alive "$RELAY_PID"
+check "... and the relay process is gone" eval '! alive_id "$RELAY_ID"'
 cp "$T_TMP/agent.yml.good" "$T_TMP/agent.yml"
 
 ## --- archive reuse (v2 §3.3) --------------------------------------------------

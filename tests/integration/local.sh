@@ -316,11 +316,13 @@ sed -i "s#/tmp/cdagent-example/www#$T_TMP/www#" "$T_TMP/hello/appspec.yml"
 deploy -l "$T_TMP/hello" -g hello
 check "example app: first deployment" test "$RC" -eq 0
 pid1=$(cat "$HELLO_PIDFILE" 2>/dev/null)
+id1=$(proc_id "$pid1")
 check "example app: serves its page" contains "$(/usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/index.html').read().decode())" 2>&1)" 'Hello from cdagent'
 deploy -l "$T_TMP/hello" -g hello
 check "example app: second deployment" test "$RC" -eq 0
 pid2=$(cat "$HELLO_PIDFILE" 2>/dev/null)
-check "example app: the first server was stopped" not_alive "$pid1"
+check "example app: the first server was stopped" \
+	eval '[ -n "$id1" ] && ! alive_id "$id1"'
 check "example app: a new server runs" alive "$pid2"
 check "example app: a new server, not the old one" test "$pid2" != "$pid1"
 kill "$pid2" 2>/dev/null
