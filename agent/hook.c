@@ -438,19 +438,15 @@ hook_deadline_step(
 		if (!outputs_open || now >= d->drain_until)
 			return HOOK_STEP_DONE;
 		until = d->drain_until;
-	} else if (!d->timed_out && now < d->deadline) {
-		until = d->deadline;
-	} else if (!d->timed_out) {
+	} else if (now < (d->timed_out ? d->kill_at : d->deadline)) {
+		until = d->timed_out ? d->kill_at : d->deadline;
+	} else if (!d->killed) {
+		/* the next signal: SIGTERM at the deadline, SIGKILL a grace on
+		 */
+		step = d->timed_out ? HOOK_STEP_SIGKILL : HOOK_STEP_SIGTERM;
+		d->killed = d->timed_out;
 		d->timed_out = 1;
 		d->kill_at = now + d->kill_grace_ms;
-		step = HOOK_STEP_SIGTERM;
-		until = d->kill_at;
-	} else if (now < d->kill_at) {
-		until = d->kill_at;
-	} else if (!d->killed) {
-		d->killed = 1;
-		d->kill_at = now + d->kill_grace_ms;
-		step = HOOK_STEP_SIGKILL;
 		until = d->kill_at;
 	} else {
 		return HOOK_STEP_GIVE_UP; /* unkillable (D state) */
