@@ -392,6 +392,53 @@ check_directory_appspec(const char *dir, const char *name)
 	    name != NULL ? name : "appspec.yml");
 }
 
+/* A local file or directory (file:// allowed), its type checked. */
+static int
+parse_local(const char *loc, enum unpack_format format, const char *appspec,
+    struct exec_spec *spec)
+{
+	struct stat st;
+	char *abs;
+	int r;
+
+	if (strncmp(loc, "file://", 7) == 0)
+		loc += 7; /* v1 mangled these (bug 42) */
+	else if (strstr(loc, "://") != NULL)
+		return validation_error(
+		    "unknown location %s cannot be determined to be "
+		    "S3, Github, or a local file / directory",
+		    loc);
+	if (stat(loc, &st) < 0)
+		return validation_error("location %s is specified as a "
+					"file or directory which does "
+					"not exist",
+		    loc);
+	if (format == UNPACK_DIRECTORY && !S_ISDIR(st.st_mode))
+		return validation_error("location %s is specified with "
+					"type directory but it is a "
+					"file",
+		    loc);
+	if (format != UNPACK_DIRECTORY && S_ISDIR(st.st_mode))
+		return validation_error("location %s is specified as a "
+					"compressed local file but it "
+					"is a directory",
+		    loc);
+	abs = realpath(loc, NULL);
+	if (abs == NULL)
+		return validation_error("location %s cannot be read: "
+					"%s",
+		    loc, strerror(errno));
+	if (format == UNPACK_DIRECTORY &&
+	    (r = check_directory_appspec(abs, appspec)) != 0) {
+		free(abs);
+		return r;
+	}
+	spec->location = abs;
+	spec->revision = format == UNPACK_DIRECTORY ? EXEC_REV_LOCAL_DIRECTORY
+						    : EXEC_REV_LOCAL_FILE;
+	return 0;
+}
+
 /* Validate the arguments in v1's order and build the spec; 0 or exit code. */
 static int
 build_spec(const struct local_args *a, struct exec_spec *spec)
@@ -399,8 +446,6 @@ build_spec(const struct local_args *a, struct exec_spec *spec)
 	enum unpack_format format;
 	const char *loc = a->location;
 	struct err err = ERR_INIT;
-	struct stat st;
-	char *abs;
 	int r;
 
 	if (unpack_parse_format(a->type, &format) < 0)
@@ -433,43 +478,8 @@ build_spec(const struct local_args *a, struct exec_spec *spec)
 			    loc);
 		if ((r = parse_github(loc, a->type, spec)) != 0)
 			return r;
-	} else {
-		if (strncmp(loc, "file://", 7) == 0)
-			loc += 7; /* v1 mangled these (bug 42) */
-		else if (strstr(loc, "://") != NULL)
-			return validation_error(
-			    "unknown location %s cannot be determined to be "
-			    "S3, Github, or a local file / directory",
-			    loc);
-		if (stat(loc, &st) < 0)
-			return validation_error("location %s is specified as a "
-						"file or directory which does "
-						"not exist",
-			    loc);
-		if (format == UNPACK_DIRECTORY && !S_ISDIR(st.st_mode))
-			return validation_error("location %s is specified with "
-						"type directory but it is a "
-						"file",
-			    loc);
-		if (format != UNPACK_DIRECTORY && S_ISDIR(st.st_mode))
-			return validation_error("location %s is specified as a "
-						"compressed local file but it "
-						"is a directory",
-			    loc);
-		abs = realpath(loc, NULL);
-		if (abs == NULL)
-			return validation_error("location %s cannot be read: "
-						"%s",
-			    loc, strerror(errno));
-		if (format == UNPACK_DIRECTORY &&
-		    (r = check_directory_appspec(abs, a->appspec)) != 0) {
-			free(abs);
-			return r;
-		}
-		spec->location = abs;
-		spec->revision = format == UNPACK_DIRECTORY
-		    ? EXEC_REV_LOCAL_DIRECTORY
-		    : EXEC_REV_LOCAL_FILE;
+	} else if ((r = parse_local(loc, format, a->appspec, spec)) != 0) {
+		return r;
 	}
 	if (appspec_parse_feb(a->feb, 1, &spec->file_exists_behavior) < 0)
 		return validation_error("file exists behavior %s is not valid. "
