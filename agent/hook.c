@@ -441,8 +441,7 @@ hook_deadline_step(
 	} else if (now < (d->timed_out ? d->kill_at : d->deadline)) {
 		until = d->timed_out ? d->kill_at : d->deadline;
 	} else if (!d->killed) {
-		/* the next signal: SIGTERM at the deadline, SIGKILL a grace on
-		 */
+		/* SIGTERM at the deadline, then SIGKILL a grace later */
 		step = d->timed_out ? HOOK_STEP_SIGKILL : HOOK_STEP_SIGTERM;
 		d->killed = d->timed_out;
 		d->timed_out = 1;
