@@ -14,6 +14,7 @@
 #include "dspec.h"
 #include "log.h"
 #include "unpack.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -127,47 +128,6 @@ show(const char *value, char buf[DSPEC_SHOW_BUF])
 	return buf;
 }
 
-/* Offset of the first byte that is not well-formed UTF-8, or len. */
-static size_t
-utf8_check(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n, k;
-	uint32_t cp;
-
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (len - i <= n)
-			return i;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i; /* overlong, surrogate or past U+10FFFF */
-		i += n + 1;
-	}
-	return len;
-}
-
 /*
  * Offset of a \u0000 escape inside a JSON string, or len.  cJSON would end
  * the C string there, so "d-A\u0000/.." would be read as "d-A": such a
@@ -207,7 +167,7 @@ check_text(const char *text, size_t len, struct err *err)
 		return err_set(err, E_PARSE,
 		    "The deployment spec has a NUL byte at offset %zu",
 		    (size_t)(nul - text));
-	off = utf8_check((const unsigned char *)text, len);
+	off = utf8_valid_prefix(text, len);
 	if (off != len)
 		return err_set(err, E_PARSE,
 		    "The deployment spec is not valid UTF-8 (offset %zu)", off);
@@ -639,8 +599,7 @@ dspec_parse_envelope(const char *format, const char *payload, size_t len,
 		    format != NULL ? show(format, shown) : "");
 	if (crypto_pkcs7_open(payload, len, &content, &content_len, err) < 0)
 		return -1;
-	if (utf8_check((const unsigned char *)content, content_len) !=
-	    content_len)
+	if (utf8_valid_prefix(content, content_len) != content_len)
 		ret = err_set(err, E_PARSE, "Invalid UTF-8 in signed data");
 	else
 		ret = dspec_parse_payload(content, content_len, spec, err);

@@ -865,6 +865,7 @@ lifecycle_event(const struct exec_env *env, const struct exec_spec *spec,
 	res->message = hres.message;
 	res->log = hres.log;
 	res->noop = hres.noop;
+	res->exit_code = hres.exit_code;
 	memset(&hres, 0, sizeof(hres));
 out:
 	for (i = 0; i < nbenv; i++)

@@ -76,6 +76,8 @@ struct exec_result {
 	char *message;
 	char *log;
 	int noop;
+	/* with HOOK_SCRIPT_FAILED: hook_result's exit_code, else not set */
+	int exit_code;
 	/* the new revision's warnings (appspec, checks), also logged */
 	char **warnings;
 	size_t nwarnings;

@@ -60,6 +60,42 @@ void hook_lines_flush(struct hook_lines *lines, struct hook_log *log);
 void hook_lines_clear(struct hook_lines *lines);
 
 /*
+ * The deadline of one script, as a state machine with the time and the
+ * events as inputs (no clock, no signal, no I/O of its own):
+ * at the timeout SIGTERM goes to the script's process group; kill_grace
+ * later SIGKILL; kill_grace after that, a script that still has not exited
+ * (D state) is given up on.  Once the script exits, its output is read
+ * until both pipes close or drain_grace has passed.
+ */
+enum hook_step {
+	HOOK_STEP_WAIT,	   /* wait for output or the exit, wait_ms at most */
+	HOOK_STEP_SIGTERM, /* timed out: SIGTERM the group, then wait */
+	HOOK_STEP_SIGKILL, /* SIGTERM's grace is over: SIGKILL, then wait */
+	HOOK_STEP_DONE,	   /* exited, and its output read or given up on */
+	HOOK_STEP_GIVE_UP, /* SIGKILL did not end it either: stop waiting */
+};
+
+struct hook_deadline {
+	long long deadline;    /* SIGTERM at */
+	long long kill_at;     /* once timed out: SIGKILL, then give up, at */
+	long long drain_until; /* once exited: stop reading output at */
+	unsigned kill_grace_ms, drain_grace_ms;
+	int exited, timed_out, killed;
+};
+
+/* A script started at now with timeout_s seconds to run. */
+void hook_deadline_start(struct hook_deadline *d, long long now,
+    unsigned timeout_s, unsigned kill_grace_ms, unsigned drain_grace_ms);
+/*
+ * What to do at now, while outputs_open of the script's pipes are still
+ * open; *wait_ms is how long to wait for the next event after doing it.
+ */
+enum hook_step hook_deadline_step(
+    struct hook_deadline *d, long long now, int outputs_open, int *wait_ms);
+/* The script was reaped at now. */
+void hook_deadline_exited(struct hook_deadline *d, long long now);
+
+/*
  * len bytes of hook output as text for the diagnostics JSON and a console:
  * valid UTF-8, each byte of an invalid sequence replaced by U+FFFD, NUL
  * shown as the two characters \0.  Free with free().

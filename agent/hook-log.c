@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "hook-int.h"
 #include "state.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define HOOK_LOG_KEEP 7 /* rotated files: .1 to .7 */
@@ -170,39 +171,6 @@ hook_strip_ansi(char *dst, const char *src, size_t len)
 	return out;
 }
 
-/* The length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, k;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (need > len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (k = 2; k < need; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
 char *
 hook_text_utf8(const char *s, size_t len)
 {
@@ -211,7 +179,7 @@ hook_text_utf8(const char *s, size_t len)
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq(u + i, len - i);
+		size_t n = utf8_seq_len(u + i, len - i);
 
 		if (u[i] == '\0') {
 			out[o++] = '\\';

@@ -139,6 +139,7 @@ hook_result_clear(struct hook_result *res)
 	free(res->message);
 	free(res->log);
 	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
 }
 
 static int
@@ -384,8 +385,10 @@ pump(int fd, struct hook_lines *lines, struct hook_log *log)
  * Put a just-forked script into a transient scope of its own, so that
  * stopping or restarting the agent's service does not kill what the hook
  * started (v1 #169).  Without systemd, or if systemd refuses, the script
- * stays in the agent's cgroup (the unit's KillMode=mixed then spares it on
- * a stop, but not on a restart's final SIGKILL): a warning says so.
+ * stays in the agent's cgroup: the unit's KillMode=process leaves it
+ * running when the agent stops or restarts, but it is counted, limited and
+ * killed (systemctl kill) as part of the agent's service.  A warning says
+ * so.
  */
 static void
 move_to_scope(const struct hook_context *ctx, const char *location, pid_t pid)
@@ -404,14 +407,149 @@ move_to_scope(const struct hook_context *ctx, const char *location, pid_t pid)
 	free(desc);
 }
 
+/* --- the deadline of one script (hook-int.h) ---------------------------- */
+
+void
+hook_deadline_start(struct hook_deadline *d, long long now, unsigned timeout_s,
+    unsigned kill_grace_ms, unsigned drain_grace_ms)
+{
+	memset(d, 0, sizeof(*d));
+	d->deadline = now + (long long)timeout_s * 1000;
+	d->kill_grace_ms = kill_grace_ms;
+	d->drain_grace_ms = drain_grace_ms;
+}
+
+void
+hook_deadline_exited(struct hook_deadline *d, long long now)
+{
+	d->exited = 1;
+	d->drain_until = now + d->drain_grace_ms;
+}
+
+enum hook_step
+hook_deadline_step(
+    struct hook_deadline *d, long long now, int outputs_open, int *wait_ms)
+{
+	enum hook_step step = HOOK_STEP_WAIT;
+	long long until;
+
+	*wait_ms = 0;
+	if (d->exited) {
+		if (!outputs_open || now >= d->drain_until)
+			return HOOK_STEP_DONE;
+		until = d->drain_until;
+	} else if (now < (d->timed_out ? d->kill_at : d->deadline)) {
+		until = d->timed_out ? d->kill_at : d->deadline;
+	} else if (!d->killed) {
+		/* SIGTERM at the deadline, then SIGKILL a grace later */
+		step = d->timed_out ? HOOK_STEP_SIGKILL : HOOK_STEP_SIGTERM;
+		d->killed = d->timed_out;
+		d->timed_out = 1;
+		d->kill_at = now + d->kill_grace_ms;
+		until = d->kill_at;
+	} else {
+		return HOOK_STEP_GIVE_UP; /* unkillable (D state) */
+	}
+	*wait_ms = until > now ? (int)(until - now) : 0;
+	return step;
+}
+
+/* --- one script: spawn, read its output, deadline and reaping ----------- */
+
+/* The pipes of one script: [0] the agent's end, [1] the script's, -1 when
+ * closed; go only with scopes. */
+struct script_io {
+	int out[2], err[2], status[2], go[2];
+};
+
+static void
+close_pair(int fds[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+static void
+close_io(struct script_io *io)
+{
+	close_pair(io->out);
+	close_pair(io->err);
+	close_pair(io->status);
+	close_pair(io->go);
+}
+
 /*
- * Run one script: spawn, read its output, enforce the deadline on its
- * process group, reap it.  Never blocks past deadline + grace periods.
+ * Start the script of sp, its output and status going to io's pipes; with
+ * scopes, move it into its own scope before it runs.  Returns its pid once
+ * it has run execve (*spawn_errno: 0, or why execve failed), or -1 with
+ * err set.
+ */
+static pid_t
+spawn_script(const struct hook_context *ctx, struct spawn *sp,
+    const char *location, struct script_io *io, int *spawn_errno,
+    struct err *err)
+{
+	pid_t pid;
+
+	if (pipe2(io->out, O_CLOEXEC) < 0 || pipe2(io->err, O_CLOEXEC) < 0 ||
+	    pipe2(io->status, O_CLOEXEC) < 0 ||
+	    (ctx->use_scopes && pipe2(io->go, O_CLOEXEC) < 0)) {
+		err_sys(err, "cannot create pipes for %s", location);
+		return -1;
+	}
+	sp->out_fd = io->out[1];
+	sp->err_fd = io->err[1];
+	sp->status_fd = io->status[1];
+	sp->go_fd = io->go[0];
+	pid = sp->run_as || sp->go_fd >= 0 ? -1 : spawn_vfork(sp);
+	if (pid < 0)
+		pid = fork();
+	if (pid < 0) {
+		err_sys(err, "cannot start %s", location);
+		return -1;
+	}
+	if (pid == 0)
+		child(sp);
+	close(io->out[1]);
+	close(io->err[1]);
+	close(io->status[1]);
+	io->out[1] = io->err[1] = io->status[1] = -1;
+	if (io->go[1] >= 0) {
+		move_to_scope(ctx, location, pid);
+		if (write(io->go[1], "g", 1) < 0)
+			log_warn(
+			    "cannot release %s: %s", location, strerror(errno));
+		close_pair(io->go);
+	}
+	if (read(io->status[0], spawn_errno, sizeof(*spawn_errno)) !=
+	    (ssize_t)sizeof(*spawn_errno))
+		*spawn_errno = 0;
+	return pid;
+}
+
+/* Signal the script's process group, or the script before its setsid(). */
+static void
+signal_group(pid_t pid, int sig)
+{
+	if (kill(-pid, sig) < 0)
+		kill(pid, sig);
+}
+
+/*
+ * Read the script's output into log and enforce its deadline on its
+ * process group (hook_deadline_step) until it is reaped and its output
+ * drained.  Never blocks past the deadline + grace periods.  Returns 0
+ * once the script is reaped, or -1 with err set.
  */
 static int
-run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
-    struct hook_log *log, const char *location, struct run_outcome *out,
-    struct err *err)
+watch_script(const struct hook_context *ctx, pid_t pid, struct script_io *io,
+    unsigned timeout_s, struct hook_log *log, const char *location,
+    struct run_outcome *out, struct err *err)
 {
 	unsigned kill_grace = ctx->kill_grace_ms != 0
 	    ? ctx->kill_grace_ms
@@ -419,118 +557,57 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	unsigned drain_grace = ctx->drain_grace_ms != 0
 	    ? ctx->drain_grace_ms
 	    : HOOK_DEFAULT_DRAIN_GRACE_MS;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, st[2] = { -1, -1 };
-	int gop[2] = { -1, -1 };
 	struct hook_lines out_lines, err_lines;
-	long long deadline, drain_until = 0, kill_at = 0;
-	int pidfd = -1, open_out = 1, open_err = 1, exited = 0, ret = -1;
-	pid_t pid;
-	ssize_t n;
+	struct hook_deadline dl;
+	int pidfd = pidfd_open_compat(pid), open_out = 1, open_err = 1;
 
-	memset(out, 0, sizeof(*out));
 	hook_lines_init(&out_lines, "[stdout]");
 	hook_lines_init(&err_lines, "[stderr]");
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(st, O_CLOEXEC) < 0) {
-		err_sys(err, "cannot create pipes for %s", location);
-		goto out;
-	}
-	if (ctx->use_scopes && pipe2(gop, O_CLOEXEC) < 0) {
-		err_sys(err, "cannot create pipes for %s", location);
-		goto out;
-	}
-	sp->out_fd = outp[1];
-	sp->err_fd = errp[1];
-	sp->status_fd = st[1];
-	sp->go_fd = gop[0];
-	pid = sp->run_as || sp->go_fd >= 0 ? -1 : spawn_vfork(sp);
-	if (pid < 0)
-		pid = fork();
-	if (pid < 0) {
-		err_sys(err, "cannot start %s", location);
-		goto out;
-	}
-	if (pid == 0)
-		child(sp);
-	close(outp[1]);
-	close(errp[1]);
-	close(st[1]);
-	outp[1] = errp[1] = st[1] = -1;
-	if (gop[1] >= 0) {
-		move_to_scope(ctx, location, pid);
-		if (write(gop[1], "g", 1) < 0)
-			log_warn(
-			    "cannot release %s: %s", location, strerror(errno));
-		close(gop[0]);
-		close(gop[1]);
-		gop[0] = gop[1] = -1;
-	}
-	hook_log_set_script(log, location, pid);
-
-	n = read(st[0], &out->spawn_errno, sizeof(out->spawn_errno));
-	if (n != (ssize_t)sizeof(out->spawn_errno))
-		out->spawn_errno = 0;
-	pidfd = pidfd_open_compat(pid);
-	fcntl(outp[0], F_SETFL, O_NONBLOCK);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	deadline = clock_now_ms() + (long long)timeout_s * 1000;
-
+	fcntl(io->out[0], F_SETFL, O_NONBLOCK);
+	fcntl(io->err[0], F_SETFL, O_NONBLOCK);
+	hook_deadline_start(
+	    &dl, clock_now_ms(), timeout_s, kill_grace, drain_grace);
 	for (;;) {
 		struct pollfd fds[3];
-		long long now = clock_now_ms(), until;
-		int nfds = 0, wait_ms;
+		int wait_ms;
+		enum hook_step step = hook_deadline_step(
+		    &dl, clock_now_ms(), open_out || open_err, &wait_ms);
 
-		if (exited) {
-			if ((!open_out && !open_err) || now >= drain_until)
-				break;
-			until = drain_until;
-		} else if (out->timed_out) {
-			if (now >= kill_at && !out->killed) {
-				if (kill(-pid, SIGKILL) < 0)
-					kill(pid, SIGKILL);
-				out->killed = 1;
-				kill_at = now + kill_grace;
-			} else if (now >= kill_at && out->killed) {
-				/* unkillable (D state): stop waiting */
-				log_error("%s did not exit after SIGKILL; "
-					  "giving up on it",
-				    location);
-				break;
-			}
-			until = kill_at;
-		} else if (now >= deadline) {
-			out->timed_out = 1;
-			if (kill(-pid, SIGTERM) < 0)
-				kill(pid, SIGTERM); /* before its setsid() */
-			kill_at = now + kill_grace;
-			continue;
-		} else {
-			until = deadline;
+		if (step == HOOK_STEP_DONE)
+			break;
+		if (step == HOOK_STEP_GIVE_UP) {
+			log_error(
+			    "%s did not exit after SIGKILL; giving up on it",
+			    location);
+			break;
 		}
-		fds[nfds++] =
-		    (struct pollfd){ open_out ? outp[0] : -1, POLLIN, 0 };
-		fds[nfds++] =
-		    (struct pollfd){ open_err ? errp[0] : -1, POLLIN, 0 };
-		fds[nfds++] = (struct pollfd){ exited ? -1 : pidfd, POLLIN, 0 };
-		wait_ms = until > now ? (int)(until - now) : 0;
-		if (pidfd < 0 && !exited && wait_ms > 100)
+		if (step == HOOK_STEP_SIGTERM)
+			signal_group(pid, SIGTERM);
+		else if (step == HOOK_STEP_SIGKILL)
+			signal_group(pid, SIGKILL);
+		fds[0] =
+		    (struct pollfd){ open_out ? io->out[0] : -1, POLLIN, 0 };
+		fds[1] =
+		    (struct pollfd){ open_err ? io->err[0] : -1, POLLIN, 0 };
+		fds[2] = (struct pollfd){ dl.exited ? -1 : pidfd, POLLIN, 0 };
+		if (pidfd < 0 && !dl.exited && wait_ms > 100)
 			wait_ms = 100; /* no pidfd: poll waitpid */
-		if (poll(fds, (nfds_t)nfds, wait_ms) < 0 && errno != EINTR) {
+		if (poll(fds, 3, wait_ms) < 0 && errno != EINTR) {
 			err_sys(err, "cannot wait for %s", location);
 			break;
 		}
 		if (open_out && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			open_out = pump(outp[0], &out_lines, log);
+			open_out = pump(io->out[0], &out_lines, log);
 		if (open_err && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
-			open_err = pump(errp[0], &err_lines, log);
-		if (!exited && waitpid(pid, &out->status, WNOHANG) == pid) {
-			exited = 1;
-			drain_until = clock_now_ms() + drain_grace;
-		}
+			open_err = pump(io->err[0], &err_lines, log);
+		if (!dl.exited && waitpid(pid, &out->status, WNOHANG) == pid)
+			hook_deadline_exited(&dl, clock_now_ms());
 	}
-	if (!exited && waitpid(pid, &out->status, WNOHANG) == pid)
-		exited = 1;
-	if (exited && (open_out || open_err)) {
+	if (!dl.exited && waitpid(pid, &out->status, WNOHANG) == pid)
+		hook_deadline_exited(&dl, clock_now_ms());
+	out->timed_out = dl.timed_out;
+	out->killed = dl.killed;
+	if (dl.exited && (open_out || open_err)) {
 		out->outputs_left_open = 1;
 		log_warn("%s exited but a process it started still holds its "
 			 "%s; no longer reading it (redirect the output of "
@@ -539,24 +616,34 @@ run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
 	}
 	hook_lines_flush(&out_lines, log);
 	hook_lines_flush(&err_lines, log);
-	ret = exited ? 0 : -1;
-	if (!exited && !err_isset(err))
-		err_set(err, E_TIMEOUT, "%s could not be stopped", location);
-out:
 	hook_lines_clear(&out_lines);
 	hook_lines_clear(&err_lines);
 	if (pidfd >= 0)
 		close(pidfd);
-	for (n = 0; n < 2; n++) {
-		if (outp[n] >= 0)
-			close(outp[n]);
-		if (errp[n] >= 0)
-			close(errp[n]);
-		if (st[n] >= 0)
-			close(st[n]);
-		if (gop[n] >= 0)
-			close(gop[n]);
+	if (!dl.exited && !err_isset(err))
+		err_set(err, E_TIMEOUT, "%s could not be stopped", location);
+	return dl.exited ? 0 : -1;
+}
+
+/* Run one script: spawn it, then watch it until it is reaped. */
+static int
+run_script(const struct hook_context *ctx, struct spawn *sp, unsigned timeout_s,
+    struct hook_log *log, const char *location, struct run_outcome *out,
+    struct err *err)
+{
+	struct script_io io = { { -1, -1 }, { -1, -1 }, { -1, -1 },
+		{ -1, -1 } };
+	pid_t pid;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	pid = spawn_script(ctx, sp, location, &io, &out->spawn_errno, err);
+	if (pid >= 0) {
+		hook_log_set_script(log, location, pid);
+		ret = watch_script(
+		    ctx, pid, &io, timeout_s, log, location, out, err);
 	}
+	close_io(&io);
 	return ret;
 }
 
@@ -606,52 +693,101 @@ exit_message(const char *location, const char *runas, int status)
 	    location, who, WEXITSTATUS(status));
 }
 
+/*
+ * The script's path inside archive (v1 §8.3 a-b): it must be there and not
+ * a directory, and is made executable (with a warning, as v1 does) when it
+ * is not.  Returns 0 with *path set, or -1 with res set.
+ */
+static int
+locate_script(const char *archive, const struct appspec_script *script,
+    char **path, struct hook_result *res)
+{
+	const char *location = script->location;
+	struct err err = ERR_INIT;
+	struct stat st;
+
+	while (*location == '/')
+		location++;
+	if (fsutil_join_safe(archive, location, path, &err) < 0) {
+		set_result(res, HOOK_SCRIPT_MISSING, script->location,
+		    xasprintf("Script at specified location: %s resolves "
+			      "outside the deployment archive (%s)",
+			script->location, err.msg));
+		return -1;
+	}
+	if (stat(*path, &st) < 0 || S_ISDIR(st.st_mode)) {
+		set_result(res, HOOK_SCRIPT_MISSING, script->location,
+		    xasprintf("Script does not exist at specified location: %s",
+			*path));
+		return -1;
+	}
+	if ((st.st_mode & 0111) == 0 || access(*path, X_OK) < 0) {
+		log_warn("Script at specified location: %s is not executable. "
+			 "Trying to make it executable.",
+		    script->location);
+		if (chmod(*path, (st.st_mode & 07777) | 0111) < 0) {
+			set_result(res, HOOK_SCRIPT_EXECUTABILITY,
+			    script->location,
+			    xasprintf("Unable to set script at specified "
+				      "location: %s as executable: %s",
+				script->location, strerror(errno)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What a script that ran comes to (v1 §8.3 d); 0 when it succeeded. */
+static int
+judge_outcome(const struct appspec_script *script,
+    const struct run_outcome *outcome, struct hook_result *res)
+{
+	int status = outcome->status;
+
+	if (outcome->spawn_errno != 0) {
+		set_result(res, HOOK_SCRIPT_FAILED, script->location,
+		    xasprintf("Script at specified location: %s%s%s failed "
+			      "with error %s",
+			script->location,
+			script->runas != NULL ? " run as user " : "",
+			script->runas != NULL ? script->runas : "",
+			strerror(outcome->spawn_errno)));
+		return -1;
+	}
+	if (outcome->timed_out) {
+		set_result(res, HOOK_SCRIPT_TIMED_OUT, script->location,
+		    xasprintf("Script at specified location: %s failed to "
+			      "complete in %u seconds",
+			script->location, script->timeout));
+		return -1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	set_result(res, HOOK_SCRIPT_FAILED, script->location,
+	    exit_message(script->location, script->runas, status));
+	res->exit_code =
+	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return -1;
+}
+
 /* One script: v1 §8.3 steps a-d.  Returns 0 on success. */
 static int
 run_one(const struct hook_context *ctx, const char *event, const char *archive,
     const struct appspec_script *script, struct hook_log *log,
     struct hook_result *res)
 {
-	const char *location = script->location;
 	struct passwd pw, *pwp = NULL;
 	struct spawn sp;
 	struct run_outcome outcome;
 	struct err err = ERR_INIT;
 	struct envp env = { NULL, 0 };
 	char *path = NULL, *pwbuf = NULL;
-	struct stat st;
 	int ret = -1;
 
 	memset(&sp, 0, sizeof(sp));
 	sp.null_fd = -1;
-	while (*location == '/')
-		location++;
-	if (fsutil_join_safe(archive, location, &path, &err) < 0) {
-		set_result(res, HOOK_SCRIPT_MISSING, script->location,
-		    xasprintf("Script at specified location: %s resolves "
-			      "outside the deployment archive (%s)",
-			script->location, err.msg));
+	if (locate_script(archive, script, &path, res) < 0)
 		goto out;
-	}
-	if (stat(path, &st) < 0 || S_ISDIR(st.st_mode)) {
-		set_result(res, HOOK_SCRIPT_MISSING, script->location,
-		    xasprintf("Script does not exist at specified location: %s",
-			path));
-		goto out;
-	}
-	if ((st.st_mode & 0111) == 0 || access(path, X_OK) < 0) {
-		log_warn("Script at specified location: %s is not executable. "
-			 "Trying to make it executable.",
-		    script->location);
-		if (chmod(path, (st.st_mode & 07777) | 0111) < 0) {
-			set_result(res, HOOK_SCRIPT_EXECUTABILITY,
-			    script->location,
-			    xasprintf("Unable to set script at specified "
-				      "location: %s as executable: %s",
-				script->location, strerror(errno)));
-			goto out;
-		}
-	}
 	hook_log_entry(
 	    log, "Script - ", script->location, strlen(script->location));
 	if (script->runas != NULL) {
@@ -685,30 +821,7 @@ run_one(const struct hook_context *ctx, const char *event, const char *archive,
 		goto out;
 	}
 	res->scripts_run++;
-	if (outcome.spawn_errno != 0) {
-		set_result(res, HOOK_SCRIPT_FAILED, script->location,
-		    xasprintf("Script at specified location: %s%s%s failed "
-			      "with error %s",
-			script->location,
-			script->runas != NULL ? " run as user " : "",
-			script->runas != NULL ? script->runas : "",
-			strerror(outcome.spawn_errno)));
-		goto out;
-	}
-	if (outcome.timed_out) {
-		set_result(res, HOOK_SCRIPT_TIMED_OUT, script->location,
-		    xasprintf("Script at specified location: %s failed to "
-			      "complete in %u seconds",
-			script->location, script->timeout));
-		goto out;
-	}
-	if (!WIFEXITED(outcome.status) || WEXITSTATUS(outcome.status) != 0) {
-		set_result(res, HOOK_SCRIPT_FAILED, script->location,
-		    exit_message(
-			script->location, script->runas, outcome.status));
-		goto out;
-	}
-	ret = 0;
+	ret = judge_outcome(script, &outcome, res);
 out:
 	if (sp.null_fd >= 0)
 		close(sp.null_fd);
@@ -734,6 +847,7 @@ hook_run_event(
 	int ret = -1, log_open = 0;
 
 	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
 	set_result(res, HOOK_SUCCEEDED, "", xstrdup("Succeeded: "));
 	current = state_droot(
 	    ctx->root_dir, ctx->deployment_group_id, ctx->deployment_id, &err);

@@ -84,6 +84,12 @@ struct hook_result {
 	char *message;	   /* v1's wording */
 	char *log;	   /* the tail of the event's output */
 	int noop;	   /* no revision, or no scripts for the event */
+	/*
+	 * With HOOK_SCRIPT_FAILED: the script's exit code (128 + the signal
+	 * when a signal ended it, as a shell says), or -1 when it never ran
+	 * to an exit; -1 for every other code.
+	 */
+	int exit_code;
 	unsigned scripts_run;
 };
 

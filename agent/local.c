@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "fsutil.h"
 #include "json.h"
+#include "local-int.h"
 #include "local.h"
 #include "log.h"
 #include "state.h"
@@ -35,20 +36,6 @@
 #define LOCAL_DEFAULT_GROUP "default-local-deployment-group"
 #define LOCAL_DEFAULT_GROUP_NAME "LocalFleet"
 #define LOCAL_MAX_EVENTS 64
-
-struct local_args {
-	const char *location;
-	const char *type;
-	const char *feb;
-	const char *group;
-	const char *group_name;
-	const char *app_name;
-	const char *events;
-	const char *config;
-	const char *appspec;
-	const char *github_token;
-	int json;
-};
 
 /* Events that need the new revision (v1 cli_validator). */
 static const char *const new_revision_events[] = {
@@ -141,8 +128,8 @@ split_events(const char *text, char ***out, size_t *n)
 	return ret;
 }
 
-static void
-free_list(char **list, size_t n)
+void
+local_free_list(char **list, size_t n)
 {
 	size_t i;
 
@@ -405,6 +392,53 @@ check_directory_appspec(const char *dir, const char *name)
 	    name != NULL ? name : "appspec.yml");
 }
 
+/* A local file or directory (file:// allowed), its type checked. */
+static int
+parse_local(const char *loc, enum unpack_format format, const char *appspec,
+    struct exec_spec *spec)
+{
+	struct stat st;
+	char *abs;
+	int r;
+
+	if (strncmp(loc, "file://", 7) == 0)
+		loc += 7; /* v1 mangled these (bug 42) */
+	else if (strstr(loc, "://") != NULL)
+		return validation_error(
+		    "unknown location %s cannot be determined to be "
+		    "S3, Github, or a local file / directory",
+		    loc);
+	if (stat(loc, &st) < 0)
+		return validation_error("location %s is specified as a "
+					"file or directory which does "
+					"not exist",
+		    loc);
+	if (format == UNPACK_DIRECTORY && !S_ISDIR(st.st_mode))
+		return validation_error("location %s is specified with "
+					"type directory but it is a "
+					"file",
+		    loc);
+	if (format != UNPACK_DIRECTORY && S_ISDIR(st.st_mode))
+		return validation_error("location %s is specified as a "
+					"compressed local file but it "
+					"is a directory",
+		    loc);
+	abs = realpath(loc, NULL);
+	if (abs == NULL)
+		return validation_error("location %s cannot be read: "
+					"%s",
+		    loc, strerror(errno));
+	if (format == UNPACK_DIRECTORY &&
+	    (r = check_directory_appspec(abs, appspec)) != 0) {
+		free(abs);
+		return r;
+	}
+	spec->location = abs;
+	spec->revision = format == UNPACK_DIRECTORY ? EXEC_REV_LOCAL_DIRECTORY
+						    : EXEC_REV_LOCAL_FILE;
+	return 0;
+}
+
 /* Validate the arguments in v1's order and build the spec; 0 or exit code. */
 static int
 build_spec(const struct local_args *a, struct exec_spec *spec)
@@ -412,8 +446,6 @@ build_spec(const struct local_args *a, struct exec_spec *spec)
 	enum unpack_format format;
 	const char *loc = a->location;
 	struct err err = ERR_INIT;
-	struct stat st;
-	char *abs;
 	int r;
 
 	if (unpack_parse_format(a->type, &format) < 0)
@@ -446,43 +478,8 @@ build_spec(const struct local_args *a, struct exec_spec *spec)
 			    loc);
 		if ((r = parse_github(loc, a->type, spec)) != 0)
 			return r;
-	} else {
-		if (strncmp(loc, "file://", 7) == 0)
-			loc += 7; /* v1 mangled these (bug 42) */
-		else if (strstr(loc, "://") != NULL)
-			return validation_error(
-			    "unknown location %s cannot be determined to be "
-			    "S3, Github, or a local file / directory",
-			    loc);
-		if (stat(loc, &st) < 0)
-			return validation_error("location %s is specified as a "
-						"file or directory which does "
-						"not exist",
-			    loc);
-		if (format == UNPACK_DIRECTORY && !S_ISDIR(st.st_mode))
-			return validation_error("location %s is specified with "
-						"type directory but it is a "
-						"file",
-			    loc);
-		if (format != UNPACK_DIRECTORY && S_ISDIR(st.st_mode))
-			return validation_error("location %s is specified as a "
-						"compressed local file but it "
-						"is a directory",
-			    loc);
-		abs = realpath(loc, NULL);
-		if (abs == NULL)
-			return validation_error("location %s cannot be read: "
-						"%s",
-			    loc, strerror(errno));
-		if (format == UNPACK_DIRECTORY &&
-		    (r = check_directory_appspec(abs, a->appspec)) != 0) {
-			free(abs);
-			return r;
-		}
-		spec->location = abs;
-		spec->revision = format == UNPACK_DIRECTORY
-		    ? EXEC_REV_LOCAL_DIRECTORY
-		    : EXEC_REV_LOCAL_FILE;
+	} else if ((r = parse_local(loc, format, a->appspec, spec)) != 0) {
+		return r;
 	}
 	if (appspec_parse_feb(a->feb, 1, &spec->file_exists_behavior) < 0)
 		return validation_error("file exists behavior %s is not valid. "
@@ -501,9 +498,8 @@ build_spec(const struct local_args *a, struct exec_spec *spec)
 	return 0;
 }
 
-/* Events to run, and AllPossibleLifecycleEvents (v1 §11.5). */
-static int
-plan_events(
+int
+local_plan_events(
     const char *text, char ***run, size_t *nrun, char ***all, size_t *nall)
 {
 	char **given = NULL;
@@ -524,7 +520,7 @@ plan_events(
 		return 0;
 	}
 	if (split_events(text, &given, &ngiven) < 0) {
-		free_list(given, ngiven);
+		local_free_list(given, ngiven);
 		*nall = n;
 		return validation_error("events '%s' must be a comma-separated "
 					"list of event names without empty "
@@ -532,7 +528,7 @@ plan_events(
 		    text);
 	}
 	if ((r = check_event_order(given, ngiven, text)) != 0) {
-		free_list(given, ngiven);
+		local_free_list(given, ngiven);
 		*nall = n;
 		return r;
 	}
@@ -547,7 +543,7 @@ plan_events(
 		(*run)[(*nrun)++] = xstrdup("Install");
 	for (i = 0; i < ngiven; i++)
 		(*run)[(*nrun)++] = xstrdup(given[i]);
-	free_list(given, ngiven);
+	local_free_list(given, ngiven);
 	/* Install before DownloadBundle: swap them (pinned) */
 	for (i = 0; i < *nrun; i++) {
 		if (strcmp((*run)[i], "Install") == 0) {
@@ -693,27 +689,6 @@ load_config(const char *path, struct cfg **out)
 	return 0;
 }
 
-/* What the console and --json say about one event. */
-struct event_record {
-	const char *name;
-	const char *status; /* Succeeded, Failed, Skipped, NotRun */
-	long long duration_ms;
-	int exit_code; /* the script's, or -1 */
-	char *error;
-};
-
-/* The run's report: printed as it goes, and as JSON at the end. */
-struct report {
-	FILE *con; /* the human lines: stdout, or stderr with --json */
-	int json;
-	struct event_record *events;
-	size_t nevents;
-	char **warnings;
-	size_t nwarnings;
-	char *error;
-	long long total_ms;
-};
-
 static double
 seconds(long long ms)
 {
@@ -722,7 +697,7 @@ seconds(long long ms)
 
 /* A warning, once, on the console (stderr after stdout is flushed). */
 static void
-report_warning(struct report *rep, const char *msg)
+report_warning(struct local_report *rep, const char *msg)
 {
 	size_t i;
 
@@ -737,25 +712,13 @@ report_warning(struct report *rep, const char *msg)
 }
 
 static void
-report_error(struct report *rep, const char *msg)
+report_error(struct local_report *rep, const char *msg)
 {
 	free(rep->error);
 	rep->error = xstrdup(msg);
 	fflush(stdout);
 	fflush(rep->con);
 	fprintf(stderr, "ERROR: %s\n", msg);
-}
-
-/* The script's exit code from v1's message, or -1. */
-static int
-script_exit_code(const struct exec_result *res)
-{
-	const char *p;
-
-	if (res->code != HOOK_SCRIPT_FAILED || res->message == NULL ||
-	    (p = strstr(res->message, "failed with exit code ")) == NULL)
-		return -1;
-	return atoi(p + 22);
 }
 
 /* The last lines of a failing script's output (20 lines, 4 KiB at most). */
@@ -814,22 +777,20 @@ print_log_pointers(
 
 /* The total time, then where the logs are: the run's last lines. */
 static void
-finish_console(struct report *rep, const char *droot, const char *agent_log,
-    int agent_error, long long started_ms)
+finish_console(struct local_report *rep, int agent_error, long long started_ms)
 {
 	rep->total_ms = clock_now_ms() - started_ms;
 	fprintf(rep->con, "Total time %.1f s\n", seconds(rep->total_ms));
-	print_log_pointers(rep->con, droot, agent_log, agent_error);
+	print_log_pointers(rep->con, rep->droot, rep->agent_log, agent_error);
 }
 
-/* The --json document on stdout. */
-static void
-print_json(const struct report *rep, const struct exec_spec *spec,
-    const char *droot, const char *agent_log, long long total_ms, int ok)
+void
+local_print_json(FILE *out, const struct local_report *rep,
+    const struct exec_spec *spec, int ok)
 {
 	struct json *doc = json_object(), *events = json_array();
 	struct json *warnings = json_array(), *logs = json_object();
-	char *scripts = xasprintf("%s/logs/scripts.log", droot);
+	char *scripts = xasprintf("%s/logs/scripts.log", rep->droot);
 	char *text;
 	size_t i;
 
@@ -837,11 +798,11 @@ print_json(const struct report *rep, const struct exec_spec *spec,
 	json_set(
 	    doc, "deployment_group_id", json_string(spec->deployment_group_id));
 	json_set(doc, "status", json_string(ok ? "Succeeded" : "Failed"));
-	json_set(doc, "duration_ms", json_number((double)total_ms));
+	json_set(doc, "duration_ms", json_number((double)rep->total_ms));
 	json_set(doc, "error",
 	    rep->error != NULL ? json_string(rep->error) : json_null());
 	for (i = 0; i < rep->nevents; i++) {
-		const struct event_record *ev = &rep->events[i];
+		const struct local_event *ev = &rep->events[i];
 		struct json *o = json_object();
 
 		json_set(o, "name", json_string(ev->name));
@@ -859,23 +820,24 @@ print_json(const struct report *rep, const struct exec_spec *spec,
 	for (i = 0; i < rep->nwarnings; i++)
 		json_push(warnings, json_string(rep->warnings[i]));
 	json_set(doc, "warnings", warnings);
-	json_set(doc, "deployment_root", json_string(droot));
+	json_set(doc, "deployment_root", json_string(rep->droot));
 	json_set(logs, "scripts",
 	    file_exists(scripts) ? json_string(scripts) : json_null());
 	json_set(logs, "agent",
-	    file_exists(agent_log) ? json_string(agent_log) : json_null());
+	    file_exists(rep->agent_log) ? json_string(rep->agent_log)
+					: json_null());
 	json_set(doc, "logs", logs);
 	text = json_print(doc);
 	fflush(stderr);
-	printf("%s\n", text);
-	fflush(stdout);
+	fprintf(out, "%s\n", text);
+	fflush(out);
 	free(text);
 	free(scripts);
 	json_free(doc);
 }
 
-static void
-report_clear(struct report *rep)
+void
+local_report_clear(struct local_report *rep)
 {
 	size_t i;
 
@@ -886,10 +848,15 @@ report_clear(struct report *rep)
 		free(rep->warnings[i]);
 	free(rep->warnings);
 	free(rep->error);
+	free(rep->droot);
+	free(rep->agent_log);
+	memset(rep, 0, sizeof(*rep));
 }
 
+/* --- the steps of local_main: arguments, plan, run, print --------------- */
+
 int
-local_main(int argc, char **argv)
+local_parse_args(int argc, char **argv, struct local_args *a)
 {
 	static const struct option longopts[] = {
 		{ "bundle-location", required_argument, NULL, 'l' },
@@ -907,86 +874,57 @@ local_main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct local_args a = {
+	/* the string options by their letter, in a's order */
+	const struct {
+		int opt;
+		const char **field;
+	} fields[] = {
+		{ 'l', &a->location },
+		{ 't', &a->type },
+		{ 'b', &a->feb },
+		{ 'g', &a->group },
+		{ 'd', &a->group_name },
+		{ 'a', &a->app_name },
+		{ 'e', &a->events },
+		{ 'c', &a->config },
+		{ 'A', &a->appspec },
+		{ 'T', &a->github_token },
+	};
+	size_t i;
+	int c;
+
+	*a = (struct local_args){
 		.location = ".",
 		.type = "directory",
 		.feb = "DISALLOW",
 		.group = LOCAL_DEFAULT_GROUP,
 		.group_name = LOCAL_DEFAULT_GROUP_NAME,
 	};
-	struct exec_spec spec;
-	struct exec_env env;
-	struct exec_result res;
-	struct progress prog;
-	struct remote remote;
-	struct cfg *cfg = NULL;
-	char **run = NULL, **all = NULL;
-	char *droot = NULL, *last = NULL, *recent = NULL;
-	struct report rep;
-	char *agent_log = NULL;
-	long long started_ms = 0;
-	size_t nrun = 0, nall = 0, i;
-	int c, ret = LOCAL_EXIT_USAGE;
-	struct err err = ERR_INIT;
-
-	memset(&spec, 0, sizeof(spec));
-	memset(&res, 0, sizeof(res));
-	memset(&remote, 0, sizeof(remote));
-	memset(&rep, 0, sizeof(rep));
-	/* each line out at once: stdout never trails what goes to stderr */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+:l:t:b:g:d:a:e:c:A:hv", longopts,
 		    NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			a.location = optarg;
-			break;
-		case 't':
-			a.type = optarg;
-			break;
-		case 'b':
-			a.feb = optarg;
-			break;
-		case 'g':
-			a.group = optarg;
-			break;
-		case 'd':
-			a.group_name = optarg;
-			break;
-		case 'a':
-			a.app_name = optarg;
-			break;
-		case 'e':
-			a.events = optarg;
-			break;
-		case 'c':
-			a.config = optarg;
-			break;
-		case 'A':
-			a.appspec = optarg;
-			break;
-		case 'T':
-			a.github_token = optarg;
-			break;
-		case 'J':
-			a.json = 1;
-			break;
-		case 'h':
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (fields[i].opt == c)
+				break;
+		if (i < sizeof(fields) / sizeof(fields[0])) {
+			*fields[i].field = optarg;
+		} else if (c == 'J') {
+			a->json = 1;
+		} else if (c == 'h') {
 			print_help(stdout);
 			return 0;
-		case 'v':
+		} else if (c == 'v') {
 			printf("cdagent %s\n", PACKAGE_VERSION);
 			return 0;
-		case ':':
-			fprintf(stderr, "ERROR: option %s needs a value\n",
-			    argv[optind - 1]);
-			print_help(stderr);
-			return LOCAL_EXIT_USAGE;
-		default:
-			fprintf(stderr, "ERROR: unknown option %s\n",
-			    argv[optind - 1]);
+		} else {
+			if (c == ':')
+				fprintf(stderr,
+				    "ERROR: option %s needs a value\n",
+				    argv[optind - 1]);
+			else
+				fprintf(stderr, "ERROR: unknown option %s\n",
+				    argv[optind - 1]);
 			print_help(stderr);
 			return LOCAL_EXIT_USAGE;
 		}
@@ -995,59 +933,196 @@ local_main(int argc, char **argv)
 		return validation_error("unexpected argument '%s'; see "
 					"--help",
 		    argv[optind]);
-	if (a.github_token == NULL || a.github_token[0] == '\0')
-		a.github_token = getenv("CODEDEPLOY_GITHUB_TOKEN");
+	if (a->github_token == NULL || a->github_token[0] == '\0')
+		a->github_token = getenv("CODEDEPLOY_GITHUB_TOKEN");
+	return -1;
+}
 
-	if ((ret = load_config(a.config, &cfg)) != 0)
-		goto out;
-	if ((ret = build_spec(&a, &spec)) != 0)
-		goto out;
-	if ((ret = plan_events(a.events, &run, &nrun, &all, &nall)) != 0)
-		goto out;
+/* What local_main has decided before the deployment root changes. */
+struct local_plan {
+	struct cfg *cfg;
+	struct exec_spec spec;
+	char **run; /* the events to run, in order */
+	size_t nrun;
+};
 
-	/* the deployment begins: from here on the deployment root changes */
-	ret = LOCAL_EXIT_FAILED;
-	if (open_log(cfg) == 0)
-		agent_log = xasprintf("%s/codedeploy-local.log", cfg->log_dir);
-	spec.deployment_id = random_deployment_id();
-	spec.deployment_group_id = xstrdup(a.group);
-	spec.deployment_group_name = xstrdup(a.group_name);
-	spec.application_name =
-	    xstrdup(a.app_name != NULL ? a.app_name : a.location);
-	spec.appspec_filename = a.appspec != NULL ? xstrdup(a.appspec) : NULL;
-	spec.github_token =
-	    a.github_token != NULL ? xstrdup(a.github_token) : NULL;
-	spec.all_possible_events = all;
-	spec.nall_possible_events = nall;
-	all = NULL;
-	nall = 0;
-	droot = state_droot(
-	    cfg->root_dir, spec.deployment_group_id, spec.deployment_id, &err);
-	rep.con = a.json ? stderr : stdout;
-	rep.json = a.json;
-	rep.events = xcalloc(nrun, sizeof(*rep.events));
-	for (i = 0; i < nrun; i++) {
-		rep.events[i].name = run[i];
-		rep.events[i].status = "NotRun";
-		rep.events[i].exit_code = -1;
+static void
+plan_clear(struct local_plan *p)
+{
+	exec_spec_clear(&p->spec);
+	local_free_list(p->run, p->nrun);
+	cfg_free(p->cfg);
+}
+
+/*
+ * The configuration, the spec and the events, every argument checked in
+ * v1's order; nothing is changed yet.  Returns 0, or the exit status.
+ */
+static int
+plan_deployment(const struct local_args *a, struct local_plan *p)
+{
+	char **all = NULL;
+	size_t nall = 0;
+	int ret;
+
+	if ((ret = load_config(a->config, &p->cfg)) != 0)
+		return ret;
+	if ((ret = build_spec(a, &p->spec)) != 0)
+		return ret;
+	ret = local_plan_events(a->events, &p->run, &p->nrun, &all, &nall);
+	if (ret != 0) {
+		local_free_list(all, nall);
+		return ret;
 	}
-	rep.nevents = nrun;
-	fprintf(rep.con,
-	    "Starting to execute deployment from within folder %s\n", droot);
-	fflush(rep.con);
+	p->spec.deployment_id = random_deployment_id();
+	p->spec.deployment_group_id = xstrdup(a->group);
+	p->spec.deployment_group_name = xstrdup(a->group_name);
+	p->spec.application_name =
+	    xstrdup(a->app_name != NULL ? a->app_name : a->location);
+	p->spec.appspec_filename =
+	    a->appspec != NULL ? xstrdup(a->appspec) : NULL;
+	p->spec.github_token =
+	    a->github_token != NULL ? xstrdup(a->github_token) : NULL;
+	p->spec.all_possible_events = all;
+	p->spec.nall_possible_events = nall;
+	return 0;
+}
+
+/*
+ * The new revision's checks, before an event of the old one runs.
+ * Returns 0, or -1 once the console has said why.
+ */
+static int
+run_precheck(struct exec_env *env, const struct exec_spec *spec,
+    struct progress *prog, struct local_report *rep, long long started_ms)
+{
+	struct exec_result res;
+	size_t i;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	prog->event = "check";
+	r = exec_precheck(env, spec, &res);
+	if (prog->tty)
+		printf("\r\033[K");
+	for (i = 0; i < res.nwarnings; i++)
+		report_warning(rep, res.warnings[i]);
+	if (r < 0) {
+		log_error(
+		    "the new revision failed its checks: %s", res.message);
+		fprintf(rep->con,
+		    "  the new revision failed its checks; no event ran\n");
+		report_error(rep, res.message);
+		finish_console(rep, 1, started_ms);
+	} else {
+		fprintf(rep->con,
+		    "  the new revision passed its checks (%.1f s)\n",
+		    seconds(clock_now_ms() - started_ms));
+		fflush(rep->con);
+	}
+	exec_result_clear(&res);
+	return r;
+}
+
+/* One event, recorded in ev.  Returns 0, or -1 once the console has said
+ * why it failed. */
+static int
+run_event(struct exec_env *env, const struct exec_spec *spec,
+    struct progress *prog, struct local_report *rep, struct local_event *ev,
+    long long started_ms)
+{
+	struct exec_result res;
+	long long event_ms = clock_now_ms();
+	size_t j;
+	int r, agent_error;
+
+	memset(&res, 0, sizeof(res));
+	prog->event = ev->name;
+	r = exec_command(env, spec, ev->name, &res);
+	ev->duration_ms = clock_now_ms() - event_ms;
+	if (prog->tty)
+		printf("\r\033[K");
+	for (j = 0; j < res.nwarnings; j++)
+		report_warning(rep, res.warnings[j]);
+	if (r == 0) {
+		ev->status = res.noop ? "Skipped" : "Succeeded";
+		fprintf(rep->con, "  %s %s (%.1f s)\n", ev->name,
+		    res.noop ? "skipped (no scripts)" : "succeeded",
+		    seconds(ev->duration_ms));
+		fflush(rep->con);
+		exec_result_clear(&res);
+		return 0;
+	}
+	agent_error = res.code == HOOK_UNKNOWN_ERROR;
+	ev->status = "Failed";
+	ev->exit_code = res.code == HOOK_SCRIPT_FAILED ? res.exit_code : -1;
+	ev->error = xstrdup(res.message);
+	fprintf(rep->con, "  %s failed (%.1f s)\n", ev->name,
+	    seconds(ev->duration_ms));
+	log_error("%s failed: %s", ev->name, res.message);
+	if (!agent_error) {
+		fprintf(rep->con,
+		    "Your local deployment failed while trying to execute your "
+		    "script at %s/%s/%s\n",
+		    rep->droot, STATE_ARCHIVE_DIR, res.script_name);
+		print_tail(rep->con, res.log);
+	}
+	report_error(rep, res.message);
+	finish_console(rep, agent_error, started_ms);
+	exec_result_clear(&res);
+	return -1;
+}
+
+/*
+ * The deployment: from here on the deployment root changes.  Every event
+ * of p in turn, reported on the console and in rep.  Returns 0, or
+ * LOCAL_EXIT_FAILED.
+ */
+static int
+run_deployment(
+    const struct local_args *a, struct local_plan *p, struct local_report *rep)
+{
+	const struct cfg *cfg = p->cfg;
+	struct err err = ERR_INIT;
+	struct progress prog;
+	struct remote remote;
+	struct exec_env env;
+	char *last = NULL, *recent = NULL;
+	long long started_ms;
+	int ret = LOCAL_EXIT_FAILED;
+	size_t i;
+
+	memset(&remote, 0, sizeof(remote));
+	if (open_log(cfg) == 0)
+		rep->agent_log =
+		    xasprintf("%s/codedeploy-local.log", cfg->log_dir);
+	rep->droot = state_droot(cfg->root_dir, p->spec.deployment_group_id,
+	    p->spec.deployment_id, &err);
+	rep->con = a->json ? stderr : stdout;
+	rep->json = a->json;
+	rep->events = xcalloc(p->nrun, sizeof(*rep->events));
+	for (i = 0; i < p->nrun; i++) {
+		rep->events[i].name = p->run[i];
+		rep->events[i].status = "NotRun";
+		rep->events[i].exit_code = -1;
+	}
+	rep->nevents = p->nrun;
+	fprintf(rep->con,
+	    "Starting to execute deployment from within folder %s\n",
+	    rep->droot);
+	fflush(rep->con);
 	for (i = 0; i < cfg->ndiags; i++)
 		log_warn("%s", cfg->diags[i].msg);
-	if (state_get_last_successful(cfg->root_dir, a.group, &last, &err) <
+	if (state_get_last_successful(cfg->root_dir, a->group, &last, &err) <
 		0 ||
-	    state_get_most_recent(cfg->root_dir, a.group, &recent, &err) < 0) {
-		report_error(&rep, err.msg);
+	    state_get_most_recent(cfg->root_dir, a->group, &recent, &err) < 0) {
+		report_error(rep, err.msg);
 		goto out;
 	}
-	log_info("local deployment %s of %s (%s) into %s", spec.deployment_id,
-	    a.location, a.type, droot);
-
-	if (remote_setup(&remote, cfg, &spec, &err) < 0) {
-		report_error(&rep, err.msg);
+	log_info("local deployment %s of %s (%s) into %s",
+	    p->spec.deployment_id, a->location, a->type, rep->droot);
+	if (remote_setup(&remote, cfg, &p->spec, &err) < 0) {
+		report_error(rep, err.msg);
 		goto out;
 	}
 	memset(&env, 0, sizeof(env));
@@ -1056,99 +1131,51 @@ local_main(int argc, char **argv)
 	env.bundle = &remote.benv;
 	env.last_successful_droot = last;
 	env.most_recent_droot = recent;
-	prog.tty = !a.json && isatty(1);
+	prog.tty = !a->json && isatty(1);
 	prog.last_ms = 0;
 	env.progress = on_progress;
 	env.progress_arg = &prog;
 	started_ms = clock_now_ms();
-	/* the new revision is checked before an event of the old one runs */
-	if (nrun > 0 && strcmp(run[0], "DownloadBundle") != 0) {
-		int r;
-
-		prog.event = "check";
-		r = exec_precheck(&env, &spec, &res);
-		if (prog.tty)
-			printf("\r\033[K");
-		for (i = 0; i < res.nwarnings; i++)
-			report_warning(&rep, res.warnings[i]);
-		if (r < 0) {
-			log_error("the new revision failed its checks: %s",
-			    res.message);
-			fprintf(rep.con,
-			    "  the new revision failed its checks; no event "
-			    "ran\n");
-			report_error(&rep, res.message);
-			finish_console(&rep, droot, agent_log, 1, started_ms);
+	if (p->nrun > 0 && strcmp(p->run[0], "DownloadBundle") != 0 &&
+	    run_precheck(&env, &p->spec, &prog, rep, started_ms) < 0)
+		goto out;
+	for (i = 0; i < p->nrun; i++)
+		if (run_event(&env, &p->spec, &prog, rep, &rep->events[i],
+			started_ms) < 0)
 			goto out;
-		}
-		fprintf(rep.con,
-		    "  the new revision passed its checks (%.1f s)\n",
-		    seconds(clock_now_ms() - started_ms));
-		fflush(rep.con);
-	}
-	for (i = 0; i < nrun; i++) {
-		struct event_record *ev = &rep.events[i];
-		long long event_ms = clock_now_ms();
-		size_t j;
-		int r;
-
-		prog.event = run[i];
-		exec_result_clear(&res);
-		r = exec_command(&env, &spec, run[i], &res);
-		ev->duration_ms = clock_now_ms() - event_ms;
-		if (prog.tty)
-			printf("\r\033[K");
-		for (j = 0; j < res.nwarnings; j++)
-			report_warning(&rep, res.warnings[j]);
-		if (r < 0) {
-			int agent_error = res.code == HOOK_UNKNOWN_ERROR;
-
-			ev->status = "Failed";
-			ev->exit_code = script_exit_code(&res);
-			ev->error = xstrdup(res.message);
-			fprintf(rep.con, "  %s failed (%.1f s)\n", run[i],
-			    seconds(ev->duration_ms));
-			log_error("%s failed: %s", run[i], res.message);
-			if (!agent_error) {
-				fprintf(rep.con,
-				    "Your local deployment failed while "
-				    "trying to execute your script at "
-				    "%s/%s/%s\n",
-				    droot, STATE_ARCHIVE_DIR, res.script_name);
-				print_tail(rep.con, res.log);
-			}
-			report_error(&rep, res.message);
-			finish_console(
-			    &rep, droot, agent_log, agent_error, started_ms);
-			goto out;
-		}
-		ev->status = res.noop ? "Skipped" : "Succeeded";
-		fprintf(rep.con, "  %s %s (%.1f s)\n", run[i],
-		    res.noop ? "skipped (no scripts)" : "succeeded",
-		    seconds(ev->duration_ms));
-		fflush(rep.con);
-	}
-	fprintf(rep.con,
+	fprintf(rep->con,
 	    "Your local deployment succeeded: the AppSpec file is "
 	    "valid and every event ran.\n");
-	finish_console(&rep, droot, agent_log, 0, started_ms);
+	finish_console(rep, 0, started_ms);
 	ret = 0;
 out:
-	if (droot != NULL && rep.json)
-		print_json(
-		    &rep, &spec, droot, agent_log, rep.total_ms, ret == 0);
-	fflush(stdout);
-	report_clear(&rep);
-	free(agent_log);
-	exec_result_clear(&res);
-	exec_spec_clear(&spec);
 	remote_clear(&remote);
-	free_list(run, nrun);
-	free_list(all, nall);
-	free(droot);
 	free(last);
 	free(recent);
-	cfg_free(cfg);
+	return ret;
+}
+
+int
+local_main(int argc, char **argv)
+{
+	struct local_args a;
+	struct local_plan plan;
+	struct local_report rep;
+	int ret;
+
+	memset(&plan, 0, sizeof(plan));
+	memset(&rep, 0, sizeof(rep));
+	/* each line out at once: stdout never trails what goes to stderr */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((ret = local_parse_args(argc, argv, &a)) >= 0)
+		return ret;
+	if ((ret = plan_deployment(&a, &plan)) == 0)
+		ret = run_deployment(&a, &plan, &rep);
+	if (rep.droot != NULL && rep.json)
+		local_print_json(stdout, &rep, &plan.spec, ret == 0);
+	fflush(stdout);
+	local_report_clear(&rep);
+	plan_clear(&plan);
 	log_close();
 	return ret;
 }

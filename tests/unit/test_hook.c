@@ -201,6 +201,7 @@ first_failure__stops_the_event_with_code_4(void **state)
 	assert_string_equal(res.script_name, "a.sh");
 	assert_string_equal(res.message,
 	    "Script at specified location: a.sh failed with exit code 3");
+	assert_int_equal(res.exit_code, 3);
 	assert_null(out_file(f, "b"));
 	assert_non_null(strstr(res.log, "[stdout]before\n"));
 	assert_non_null(strstr(res.log, "[stderr]oops\n"));
@@ -233,6 +234,7 @@ background_child_holding_output__does_not_hang(void **state)
 	start = clock_now_ms();
 	assert_int_equal(hook_run_event(&f->ctx, "ApplicationStart", &res), 0);
 	assert_true(clock_now_ms() - start < 5000);
+	assert_int_equal(res.exit_code, -1);
 	pid_text = out_file(f, "pid");
 	assert_non_null(pid_text);
 	pid = (pid_t)atol(pid_text);
@@ -267,6 +269,7 @@ timeout__kills_the_whole_group_with_code_3(void **state)
 	assert_string_equal(res.message,
 	    "Script at specified location: slow.sh failed to complete in 1 "
 	    "seconds");
+	assert_int_equal(res.exit_code, -1);
 	pid_text = out_file(f, "grandchild");
 	assert_non_null(pid_text);
 	pid = (pid_t)atol(pid_text);
@@ -290,6 +293,7 @@ killed_by_signal__reported(void **state)
 	assert_non_null(strstr(res.message,
 	    "failed with exit code 137 "
 	    "(killed by signal 9"));
+	assert_int_equal(res.exit_code, 137);
 	hook_result_clear(&res);
 }
 
@@ -577,6 +581,7 @@ runas__missing_user__fails_naming_it(void **state)
 	assert_int_equal(hook_run_event(&f->ctx, "BeforeInstall", &res), -1);
 	assert_int_equal(res.code, HOOK_SCRIPT_FAILED);
 	assert_non_null(strstr(res.message, "'cdagent-no-such-user'"));
+	assert_int_equal(res.exit_code, -1); /* it never ran */
 	assert_non_null(strstr(res.message, "run as user"));
 	hook_result_clear(&res);
 }
@@ -793,6 +798,144 @@ output__64k_zero_and_urandom__event_reports(void **state)
 	hook_result_clear(&res);
 }
 
+/* --- the deadline state machine on its own: time is an input ----------- */
+
+static void
+deadline__exits_in_time__drains_then_done(void **state)
+{
+	struct hook_deadline d;
+	int wait_ms = -1;
+
+	(void)state;
+	hook_deadline_start(&d, 1000, 10, 500, 300);
+	assert_int_equal(
+	    hook_deadline_step(&d, 1000, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 10000);
+	assert_int_equal(
+	    hook_deadline_step(&d, 4000, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 7000);
+	hook_deadline_exited(&d, 5000);
+	/* exited: wait for the pipes to close, drain_grace at most */
+	assert_int_equal(
+	    hook_deadline_step(&d, 5000, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 300);
+	assert_int_equal(
+	    hook_deadline_step(&d, 5100, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 200);
+	assert_int_equal(
+	    hook_deadline_step(&d, 5100, 0, &wait_ms), HOOK_STEP_DONE);
+	assert_false(d.timed_out);
+	assert_false(d.killed);
+}
+
+static void
+deadline__exit_past_deadline_time__still_done_not_timed_out(void **state)
+{
+	struct hook_deadline d;
+	int wait_ms;
+
+	(void)state;
+	/* reaped before the deadline step ran: exiting wins over the clock */
+	hook_deadline_start(&d, 0, 1, 500, 300);
+	hook_deadline_exited(&d, 5000);
+	assert_int_equal(
+	    hook_deadline_step(&d, 5000, 0, &wait_ms), HOOK_STEP_DONE);
+	assert_false(d.timed_out);
+}
+
+static void
+deadline__output_held_open__given_up_after_drain_grace(void **state)
+{
+	struct hook_deadline d;
+	int wait_ms;
+
+	(void)state;
+	hook_deadline_start(&d, 0, 60, 5000, 1000);
+	hook_deadline_exited(&d, 2000);
+	assert_int_equal(
+	    hook_deadline_step(&d, 2999, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 1);
+	assert_int_equal(
+	    hook_deadline_step(&d, 3000, 1, &wait_ms), HOOK_STEP_DONE);
+	assert_int_equal(wait_ms, 0);
+	assert_false(d.timed_out);
+}
+
+static void
+deadline__timeout__sigterm_sigkill_then_give_up(void **state)
+{
+	struct hook_deadline d;
+	int wait_ms;
+
+	(void)state;
+	hook_deadline_start(&d, 1000, 10, 500, 300);
+	assert_int_equal(
+	    hook_deadline_step(&d, 10999, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 1);
+	assert_int_equal(
+	    hook_deadline_step(&d, 11000, 1, &wait_ms), HOOK_STEP_SIGTERM);
+	assert_int_equal(wait_ms, 500);
+	assert_true(d.timed_out);
+	assert_false(d.killed);
+	/* SIGTERM once: the grace runs, then SIGKILL once */
+	assert_int_equal(
+	    hook_deadline_step(&d, 11200, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 300);
+	assert_int_equal(
+	    hook_deadline_step(&d, 11500, 0, &wait_ms), HOOK_STEP_SIGKILL);
+	assert_int_equal(wait_ms, 500);
+	assert_true(d.killed);
+	assert_int_equal(
+	    hook_deadline_step(&d, 11999, 0, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 1);
+	/* still not reaped a grace after SIGKILL (D state): give up */
+	assert_int_equal(
+	    hook_deadline_step(&d, 12000, 0, &wait_ms), HOOK_STEP_GIVE_UP);
+	assert_int_equal(wait_ms, 0);
+}
+
+static void
+deadline__exits_after_sigterm__timed_out_not_killed(void **state)
+{
+	struct hook_deadline d;
+	int wait_ms;
+
+	(void)state;
+	hook_deadline_start(&d, 0, 1, 500, 300);
+	assert_int_equal(
+	    hook_deadline_step(&d, 1000, 1, &wait_ms), HOOK_STEP_SIGTERM);
+	hook_deadline_exited(&d, 1100);
+	assert_int_equal(
+	    hook_deadline_step(&d, 1100, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 300); /* the drain, not the kill grace */
+	assert_int_equal(
+	    hook_deadline_step(&d, 1600, 1, &wait_ms), HOOK_STEP_DONE);
+	assert_true(d.timed_out);
+	assert_false(d.killed);
+}
+
+static void
+deadline__late_wakeup__each_signal_once_from_now(void **state)
+{
+	struct hook_deadline d;
+	int wait_ms;
+
+	(void)state;
+	/* a wakeup long past every deadline: SIGTERM, and its grace runs
+	 * from then, not from the deadline */
+	hook_deadline_start(&d, 0, 1, 500, 300);
+	assert_int_equal(
+	    hook_deadline_step(&d, 60000, 1, &wait_ms), HOOK_STEP_SIGTERM);
+	assert_int_equal(wait_ms, 500);
+	assert_int_equal(
+	    hook_deadline_step(&d, 60000, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(
+	    hook_deadline_step(&d, 90000, 1, &wait_ms), HOOK_STEP_SIGKILL);
+	assert_int_equal(
+	    hook_deadline_step(&d, 90000, 1, &wait_ms), HOOK_STEP_WAIT);
+	assert_int_equal(wait_ms, 500);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -824,6 +967,17 @@ main(void)
 		T(tail__nul_bytes__no_double_free),
 		T(output__any_bytes__scripts_log_verbatim_tail_utf8),
 		T(output__64k_zero_and_urandom__event_reports),
+		cmocka_unit_test(deadline__exits_in_time__drains_then_done),
+		cmocka_unit_test(
+		    deadline__exit_past_deadline_time__still_done_not_timed_out),
+		cmocka_unit_test(
+		    deadline__output_held_open__given_up_after_drain_grace),
+		cmocka_unit_test(
+		    deadline__timeout__sigterm_sigkill_then_give_up),
+		cmocka_unit_test(
+		    deadline__exits_after_sigterm__timed_out_not_killed),
+		cmocka_unit_test(
+		    deadline__late_wakeup__each_signal_once_from_now),
 	};
 
 	return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
