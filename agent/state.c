@@ -45,6 +45,21 @@ state_check_id(const char *id, const char *what, struct err *err)
 }
 
 int
+state_valid_reuse_id(const char *id, size_t len)
+{
+	size_t i;
+
+	if (id == NULL || len < 3 || len > STATE_REUSE_ID_MAX || id[0] != 'd' ||
+	    id[1] != '-')
+		return 0;
+	for (i = 2; i < len; i++)
+		if (!((id[i] >= 'A' && id[i] <= 'Z') ||
+			(id[i] >= '0' && id[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int
 state_check_group_id(const char *gid, const char *what, struct err *err)
 {
 	static const char *const reserved[] = { STATE_INSTRUCTIONS_DIR,
