@@ -305,13 +305,11 @@ empty_trash(const char *trash, struct err *err)
 	if (dir == NULL)
 		return errno == ENOENT ? 0
 				       : err_sys(err, "cannot read %s", trash);
-	while (ret == 0 && (de = readdir(dir)) != NULL) {
+	while (ret == 0 && (de = fsutil_readdir(dir)) != NULL) {
 		char *path;
 
 		len = strlen(de->d_name);
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    (len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0))
+		if (len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0)
 			continue;
 		path = xasprintf("%s/%s", trash, de->d_name);
 		ret = fsutil_rm_rf(path, err);
@@ -398,13 +396,10 @@ state_prune(const char *root, const char *gid, const char *current_did,
 		err_sys(err, "cannot read %s", group_dir);
 		goto out;
 	}
-	while ((de = readdir(dir)) != NULL) {
+	while ((de = fsutil_readdir(dir)) != NULL) {
 		struct stat st;
 
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    (current_did != NULL &&
-			strcmp(de->d_name, current_did) == 0))
+		if (current_did != NULL && strcmp(de->d_name, current_did) == 0)
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
 			0 ||

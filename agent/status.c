@@ -164,7 +164,7 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 	const char *err_text;
 	struct json *last;
 
-	while (dp != NULL && (de = readdir(dp)) != NULL) {
+	while (dp != NULL && (de = fsutil_readdir(dp)) != NULL) {
 		char *path;
 		struct json *c;
 
