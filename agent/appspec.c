@@ -18,6 +18,7 @@
 #include "appspec-int.h"
 #include "appspec.h"
 #include "fsutil.h"
+#include "suggest.h"
 #include "xalloc.h"
 #include "ytree.h"
 
@@ -149,55 +150,14 @@ appspec_map_get(const struct ytree *map, const char *name)
 	return NULL;
 }
 
-/* Edit distance ignoring case; SIZE_MAX for words too long to bother. */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[64];
-
-	if (la >= NELEM(row) || lb >= NELEM(row))
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag +
-			    (tolower((unsigned char)a[i - 1]) !=
-				tolower((unsigned char)b[j - 1]));
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 const char *
 appspec_suggest(const char *word, const char *const *names, size_t nnames)
 {
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, i, d;
 	size_t limit = strlen(word) / 2;
 
 	if (limit > 3)
 		limit = 3;
-	for (i = 0; i < nnames; i++) {
-		d = edit_distance(word, names[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	return best_d <= limit ? best : NULL;
+	return suggest_closest(word, names, nnames, limit, SUGGEST_FOLD_CASE);
 }
 
 void

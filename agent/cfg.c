@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "fsutil.h"
 #include "json.h"
+#include "suggest.h"
 #include "xalloc.h"
 #include "ytree.h"
 
@@ -242,44 +243,6 @@ url_scheme_ok(const char *text)
 	    strncasecmp(text, "http://", 7) == 0;
 }
 
-/* Words that name a boolean, for quoted values and defaults. */
-static int
-text_to_bool(const char *text, int *out)
-{
-	static const char *const yes[] = { "true", "yes", "on" };
-	static const char *const no[] = { "false", "no", "off" };
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		if (strcasecmp(text, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcasecmp(text, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Decimal digits only (a quoted "5"), into *out. */
-static int
-text_to_int(const char *text, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (!isdigit((unsigned char)text[0]))
-		return -1;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 cfg_parse_size(const char *text, uint64_t *out)
 {
@@ -378,12 +341,12 @@ set_from_text(struct cfg *cfg, const struct cfg_key *key, const char *text)
 		*str_slot(cfg, key) = text != NULL ? xstrdup(text) : NULL;
 		return 0;
 	case CFG_T_BOOL:
-		if (text == NULL || text_to_bool(text, &bv) < 0)
+		if (text == NULL || ytree_text_to_bool(text, &bv) < 0)
 			return -1;
 		*bool_slot(cfg, key) = bv;
 		return 0;
 	case CFG_T_INT:
-		if (text == NULL || text_to_int(text, &iv) < 0)
+		if (text == NULL || ytree_text_to_int(text, &iv) < 0)
 			return -1;
 		*int_slot(cfg, key) = iv;
 		return 0;
@@ -455,49 +418,16 @@ find_key(const char *name)
 	return NULL;
 }
 
-/* Edit distance, for "did you mean" on unknown keys. */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[64], prev, tmp;
-
-	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 64)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
+/* The known key closest to name (at most 3 edits away), or NULL. */
 static const char *
 closest_key(const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = 4, i, d;
+	const char *names[CFG_NKEYS];
+	size_t i;
 
-	for (i = 0; i < CFG_NKEYS; i++) {
-		d = edit_distance(name, cfg_keys[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = cfg_keys[i].name;
-		}
-	}
-	return best;
+	for (i = 0; i < CFG_NKEYS; i++)
+		names[i] = cfg_keys[i].name;
+	return suggest_closest(name, names, CFG_NKEYS, 3, 0);
 }
 
 /* What a valid value looks like, for an error message. */
@@ -599,14 +529,14 @@ apply_pair(struct cfg *cfg, const char *name, const struct cfg_key *key,
 	switch (key->type) {
 	case CFG_T_BOOL:
 		if (ytree_to_bool(value, &bv) == 0 ||
-		    text_to_bool(value->value, &bv) == 0) {
+		    ytree_text_to_bool(value->value, &bv) == 0) {
 			*bool_slot(cfg, key) = bv;
 			return;
 		}
 		break;
 	case CFG_T_INT:
 		if (ytree_to_int(value, &iv) < 0 &&
-		    text_to_int(value->value, &iv) < 0)
+		    ytree_text_to_int(value->value, &iv) < 0)
 			break;
 		if (iv > key->max && (key->flags & CFG_F_CAP)) {
 			add_diag(cfg, 0, value->line,

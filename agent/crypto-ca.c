@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "crypto.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 struct crypto_ca_set {
@@ -88,7 +89,7 @@ crypto_ca_set_add_dir(
 
 	if (dp == NULL)
 		return err_sys(err, "cannot read CA directory %s", dir);
-	while (ret == 0 && (de = readdir(dp)) != NULL) {
+	while (ret == 0 && (de = fsutil_readdir(dp)) != NULL) {
 		char *path;
 
 		if (de->d_name[0] == '.' || !has_cert_suffix(de->d_name))

@@ -716,7 +716,7 @@ recover(struct daemon *d)
 
 	if (dp == NULL)
 		return;
-	while ((de = readdir(dp)) != NULL) {
+	while ((de = fsutil_readdir(dp)) != NULL) {
 		struct err err = ERR_INIT;
 		char *path, *id = NULL, *diag;
 		struct stat st;

@@ -633,18 +633,3 @@ dspec_parse_output(const struct json *output, const struct dspec_opts *opts,
 	return dspec_parse_envelope(json_get_string(envelope, "Format"),
 	    payload, payload != NULL ? strlen(payload) : 0, opts, spec, err);
 }
-
-int
-dspec_valid_reuse_id(const char *id, size_t len)
-{
-	size_t i;
-
-	if (id == NULL || len < 3 || len > DSPEC_REUSE_ID_MAX || id[0] != 'd' ||
-	    id[1] != '-')
-		return 0;
-	for (i = 2; i < len; i++)
-		if (!((id[i] >= 'A' && id[i] <= 'Z') ||
-			(id[i] >= '0' && id[i] <= '9')))
-			return 0;
-	return 1;
-}

@@ -19,16 +19,13 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "exec.h"
+#include "exec-spec.h"
 #include "json.h"
 
 /* The largest Payload, and the largest signed content, accepted (1 MiB). */
 #define DSPEC_MAX_PAYLOAD (1024u * 1024)
 /* The most AllPossibleLifecycleEvents entries accepted. */
 #define DSPEC_MAX_EVENTS 1024
-/* The longest ReuseArchiveFromDeploymentId dspec_valid_reuse_id() allows. */
-#define DSPEC_REUSE_ID_MAX 64
-
 struct dspec_opts {
 	/*
 	 * Accept the unsigned formats TEXT/JSON and JSON: `cdagent local`
@@ -80,12 +77,5 @@ int dspec_parse_payload(
  * Free with free().
  */
 char *dspec_redacted_json(const char *json, size_t len);
-
-/*
- * Whether len bytes at id are a deployment id that archive reuse may name
- * as a directory (v2 §3.3): "d-" and one or more of [A-Z0-9], at most
- * DSPEC_REUSE_ID_MAX bytes in all.
- */
-int dspec_valid_reuse_id(const char *id, size_t len);
 
 #endif

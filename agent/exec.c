@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "dspec.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "install.h"
@@ -38,34 +37,6 @@ const char *const exec_default_events[] = {
 };
 const size_t exec_ndefault_events =
     sizeof(exec_default_events) / sizeof(exec_default_events[0]);
-
-void
-exec_spec_clear(struct exec_spec *spec)
-{
-	size_t i;
-
-	free(spec->deployment_id);
-	free(spec->deployment_group_id);
-	free(spec->deployment_group_name);
-	free(spec->application_name);
-	free(spec->deployment_creator);
-	free(spec->deployment_type);
-	free(spec->appspec_filename);
-	for (i = 0; i < spec->nall_possible_events; i++)
-		free(spec->all_possible_events[i]);
-	free(spec->all_possible_events);
-	free(spec->location);
-	free(spec->bucket);
-	free(spec->key);
-	free(spec->version);
-	free(spec->etag);
-	free(spec->account);
-	free(spec->repository);
-	free(spec->commit_id);
-	xfree_secret_str(spec->github_token);
-	free(spec->reuse_archive_from);
-	memset(spec, 0, sizeof(*spec));
-}
 
 void
 exec_result_clear(struct exec_result *res)
@@ -227,7 +198,7 @@ try_reuse(const struct exec_env *env, const struct exec_spec *spec,
 
 	if (src == NULL || !cfg->enable_archive_reuse)
 		return 0;
-	if (!dspec_valid_reuse_id(src, strlen(src))) {
+	if (!state_valid_reuse_id(src, strlen(src))) {
 		why = "it is not a deployment id";
 		goto out;
 	}

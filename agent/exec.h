@@ -12,46 +12,9 @@
 #include "appspec.h"
 #include "bundle.h"
 #include "cfg.h"
+#include "exec-spec.h"
 #include "hook.h"
 #include "unpack.h"
-
-enum exec_revision {
-	EXEC_REV_S3,
-	EXEC_REV_GITHUB,
-	EXEC_REV_LOCAL_FILE,
-	EXEC_REV_LOCAL_DIRECTORY,
-};
-
-/* A deployment specification in memory (v1 §2.3). */
-struct exec_spec {
-	char *deployment_id;
-	char *deployment_group_id;
-	char *deployment_group_name;
-	char *application_name;
-	char *deployment_creator; /* NULL: "user" */
-	char *deployment_type;	  /* NULL: "IN_PLACE" */
-	char *appspec_filename;	  /* NULL: appspec.yml */
-	enum appspec_feb file_exists_behavior;
-	char **all_possible_events; /* AllPossibleLifecycleEvents, or NULL */
-	size_t nall_possible_events;
-
-	enum exec_revision revision;
-	enum unpack_format bundle_type;
-	char *location; /* local file or directory */
-	char *bucket;	/* S3 */
-	char *key;
-	char *version; /* may be NULL */
-	char *etag;    /* may be NULL */
-	char *account; /* GitHub */
-	char *repository;
-	char *commit_id;
-	char *github_token; /* wiped on free */
-	/* ReuseArchiveFromDeploymentId (v2 §3.3), ARN-shortened but not
-	 * checked (see dspec_valid_reuse_id()), or NULL */
-	char *reuse_archive_from;
-};
-
-void exec_spec_clear(struct exec_spec *spec);
 
 typedef void (*exec_progress_fn)(
     const char *what, uint64_t done, uint64_t total, void *arg);

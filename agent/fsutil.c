@@ -525,23 +525,10 @@ rm_tree_at(
 		close(fd);
 		return -1;
 	}
-	for (;;) {
+	while ((de = fsutil_readdir(dir)) != NULL) {
 		char *child;
 		int r;
 
-		errno = 0;
-		de = readdir(dir);
-		if (de == NULL) {
-			if (errno != 0) {
-				err_sys(
-				    err, "cannot read directory %s", display);
-				goto out;
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
 		child = xasprintf("%s/%s", display, de->d_name);
 		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
 			r = rm_tree_at(dirfd(dir), de->d_name, child, err);
@@ -558,6 +545,10 @@ rm_tree_at(
 		free(child);
 		if (r < 0)
 			goto out;
+	}
+	if (errno != 0) {
+		err_sys(err, "cannot read directory %s", display);
+		goto out;
 	}
 	if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
 		err_sys(err, "cannot remove directory %s", display);
@@ -752,4 +743,17 @@ fsutil_remove_nofollow(const char *path, struct err *err)
 out:
 	close(fd);
 	return ret;
+}
+
+struct dirent *
+fsutil_readdir(DIR *dir)
+{
+	struct dirent *de;
+
+	do {
+		errno = 0;
+		de = readdir(dir);
+	} while (de != NULL &&
+	    (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0));
+	return de;
 }

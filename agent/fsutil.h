@@ -5,6 +5,7 @@
 #ifndef CDAGENT_FSUTIL_H
 #define CDAGENT_FSUTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -108,5 +109,16 @@ int fsutil_open_parent_nofollow(const char *path, const char **base);
  * that is not empty, or it can only be reached through a link; -1 on error.
  */
 int fsutil_remove_nofollow(const char *path, struct err *err);
+
+/*
+ * The next entry of dir, skipping "." and ".."; NULL at the end (errno 0)
+ * or when readdir fails (errno set).  The one directory-reading loop:
+ *
+ *	while ((de = fsutil_readdir(dir)) != NULL)
+ *		...;
+ *	if (errno != 0)
+ *		the read failed (the caller's message names the directory)
+ */
+struct dirent *fsutil_readdir(DIR *dir);
 
 #endif

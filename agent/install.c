@@ -180,13 +180,10 @@ old_dir_keeps_entries(struct plan *plan, const char *dir_path)
 	dir = opendir(dir_path);
 	if (dir == NULL)
 		return 0;
-	while (!keeps && (de = readdir(dir)) != NULL) {
+	while (!keeps && (de = fsutil_readdir(dir)) != NULL) {
 		struct stat st;
 		char *child;
 
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
 		child = join(dir_path, de->d_name);
 		if (!strmap_get(&plan->old, child, NULL))
 			keeps = 1;
@@ -417,10 +414,7 @@ plan_dir(struct plan *plan, const char *src, const char *dst, unsigned depth,
 	dir = opendir(src);
 	if (dir == NULL)
 		return err_sys(err, "cannot read %s", src);
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((de = fsutil_readdir(dir)) != NULL) {
 		names = xreallocarray(names, nnames + 1, sizeof(*names));
 		names[nnames++] = xstrdup(de->d_name);
 	}
@@ -921,7 +915,7 @@ remove_stale_temps(const struct plan *plan)
 			free(dir);
 			continue;
 		}
-		while ((de = readdir(d)) != NULL) {
+		while ((de = fsutil_readdir(d)) != NULL) {
 			struct stat st;
 
 			if (is_stale_temp(plan, de->d_name) &&

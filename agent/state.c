@@ -45,6 +45,21 @@ state_check_id(const char *id, const char *what, struct err *err)
 }
 
 int
+state_valid_reuse_id(const char *id, size_t len)
+{
+	size_t i;
+
+	if (id == NULL || len < 3 || len > STATE_REUSE_ID_MAX || id[0] != 'd' ||
+	    id[1] != '-')
+		return 0;
+	for (i = 2; i < len; i++)
+		if (!((id[i] >= 'A' && id[i] <= 'Z') ||
+			(id[i] >= '0' && id[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int
 state_check_group_id(const char *gid, const char *what, struct err *err)
 {
 	static const char *const reserved[] = { STATE_INSTRUCTIONS_DIR,
@@ -290,13 +305,11 @@ empty_trash(const char *trash, struct err *err)
 	if (dir == NULL)
 		return errno == ENOENT ? 0
 				       : err_sys(err, "cannot read %s", trash);
-	while (ret == 0 && (de = readdir(dir)) != NULL) {
+	while (ret == 0 && (de = fsutil_readdir(dir)) != NULL) {
 		char *path;
 
 		len = strlen(de->d_name);
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    (len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0))
+		if (len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0)
 			continue;
 		path = xasprintf("%s/%s", trash, de->d_name);
 		ret = fsutil_rm_rf(path, err);
@@ -383,13 +396,10 @@ state_prune(const char *root, const char *gid, const char *current_did,
 		err_sys(err, "cannot read %s", group_dir);
 		goto out;
 	}
-	while ((de = readdir(dir)) != NULL) {
+	while ((de = fsutil_readdir(dir)) != NULL) {
 		struct stat st;
 
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    (current_did != NULL &&
-			strcmp(de->d_name, current_did) == 0))
+		if (current_did != NULL && strcmp(de->d_name, current_did) == 0)
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
 			0 ||

@@ -13,6 +13,8 @@
 #ifndef CDAGENT_STATE_H
 #define CDAGENT_STATE_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 #define STATE_ARCHIVE_DIR "deployment-archive"
@@ -48,6 +50,16 @@ int state_check_id(const char *id, const char *what, struct err *err);
  * STATE_GROUP_ID_MAX bytes (E_INVALID, naming the limit).
  */
 int state_check_group_id(const char *gid, const char *what, struct err *err);
+
+/* The longest ReuseArchiveFromDeploymentId state_valid_reuse_id() allows. */
+#define STATE_REUSE_ID_MAX 64
+
+/*
+ * Whether len bytes at id are a deployment id that archive reuse may name
+ * as a directory of the deployment root (v2 §3.3): "d-" and one or more of
+ * [A-Z0-9], at most STATE_REUSE_ID_MAX bytes in all.
+ */
+int state_valid_reuse_id(const char *id, size_t len);
 
 /* ROOT/GID/DID; NULL with err set if an id is unsafe.  Free with free(). */
 char *state_droot(

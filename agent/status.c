@@ -149,22 +149,19 @@ print_last_deployment(const struct json *last, FILE *out)
 		fprintf(out, "  agent log:   %s\n", s);
 }
 
-int
-status_main(const struct cfg *cfg, int as_json, FILE *out)
+/*
+ * The commands in flight: the records in pid_dir/DAEMON_COMMANDS_DIR whose
+ * process is alive, as a JSON array.
+ */
+static struct json *
+in_flight(const char *pid_dir)
 {
-	char *status_path =
-	    xasprintf("%s/%s", cfg->pid_dir, DAEMON_STATUS_FILE);
-	char *cmd_dir = xasprintf("%s/%s", cfg->pid_dir, DAEMON_COMMANDS_DIR);
-	long pid = live_pid(cfg->pid_dir);
-	struct json *st = pid > 0 ? read_json(status_path) : NULL;
-	struct json *report = json_object(), *flights = json_array();
-	DIR *dp = pid > 0 ? opendir(cmd_dir) : NULL;
+	char *cmd_dir = xasprintf("%s/%s", pid_dir, DAEMON_COMMANDS_DIR);
+	struct json *flights = json_array();
+	DIR *dp = opendir(cmd_dir);
 	struct dirent *de;
-	char buf[96];
-	const char *err_text;
-	struct json *last;
 
-	while (dp != NULL && (de = readdir(dp)) != NULL) {
+	while (dp != NULL && (de = fsutil_readdir(dp)) != NULL) {
 		char *path;
 		struct json *c;
 
@@ -181,6 +178,16 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 	}
 	if (dp != NULL)
 		closedir(dp);
+	free(cmd_dir);
+	return flights;
+}
+
+/* The whole report, as `cdagent status --json` prints it. */
+static struct json *
+build_report(const struct cfg *cfg, long pid, const struct json *st,
+    struct json *flights)
+{
+	struct json *report = json_object(), *last;
 
 	json_set(report, "running", json_bool(pid > 0));
 	json_set(
@@ -193,13 +200,64 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 		st != NULL ? json_get_string(st, "host_identifier") : NULL));
 	json_set(report, "endpoint",
 	    json_string(st != NULL ? json_get_string(st, "endpoint") : NULL));
-	err_text = st != NULL ? json_get_string(st, "last_error") : NULL;
-	json_set(report, "last_error", json_string(err_text));
+	json_set(report, "last_error",
+	    json_string(st != NULL ? json_get_string(st, "last_error") : NULL));
 	json_set(
 	    report, "last_error_time", json_number(num(st, "last_error_time")));
 	json_set(report, "in_flight", flights);
 	last = last_deployment(cfg);
 	json_set(report, "last_deployment", last != NULL ? last : json_null());
+	return report;
+}
+
+/* The running daemon's lines of the text report. */
+static void
+print_running(
+    long pid, const struct json *st, const struct json *flights, FILE *out)
+{
+	size_t i, n = json_array_size(flights);
+	const char *s;
+	char buf[96];
+
+	fprintf(out, "cdagent is running (pid %ld)\n", pid);
+	if (st != NULL) {
+		if ((s = json_get_string(st, "host_identifier")) != NULL)
+			fprintf(out, "  host:        %s\n", s);
+		if ((s = json_get_string(st, "endpoint")) != NULL)
+			fprintf(out, "  endpoint:    %s\n", s);
+		when(num(st, "last_successful_poll"), buf, sizeof(buf));
+		fprintf(out, "  last poll:   %s\n", buf);
+	}
+	fprintf(out, "  in flight:   %zu command(s)\n", n);
+	for (i = 0; i < n; i++) {
+		const struct json *c = json_array_get(flights, i);
+		const char *dep = json_get_string(c, "deployment_id");
+
+		when(num(c, "since"), buf, sizeof(buf));
+		fprintf(out, "    %s %s (process %.0f, since %s)\n",
+		    dep != NULL ? dep : "(spec not read yet)",
+		    json_get_string(c, "command") != NULL
+			? json_get_string(c, "command")
+			: "?",
+		    num(c, "pid"), buf);
+	}
+	s = st != NULL ? json_get_string(st, "last_error") : NULL;
+	if (s != NULL) {
+		when(num(st, "last_error_time"), buf, sizeof(buf));
+		fprintf(out, "  last error:  %s, %s\n", buf, s);
+	}
+}
+
+int
+status_main(const struct cfg *cfg, int as_json, FILE *out)
+{
+	char *status_path =
+	    xasprintf("%s/%s", cfg->pid_dir, DAEMON_STATUS_FILE);
+	long pid = live_pid(cfg->pid_dir);
+	struct json *st = pid > 0 ? read_json(status_path) : NULL;
+	struct json *flights = pid > 0 ? in_flight(cfg->pid_dir) : json_array();
+	struct json *report = build_report(cfg, pid, st, flights);
+	const struct json *last = json_get(report, "last_deployment");
 
 	if (as_json) {
 		char *text = json_print(report);
@@ -212,43 +270,12 @@ status_main(const struct cfg *cfg, int as_json, FILE *out)
 		    "%s/%s)\n",
 		    cfg->pid_dir, DAEMON_PID_FILE);
 	} else {
-		size_t i, n = json_array_size(flights);
-
-		fprintf(out, "cdagent is running (pid %ld)\n", pid);
-		if (st != NULL) {
-			const char *s;
-
-			if ((s = json_get_string(st, "host_identifier")) !=
-			    NULL)
-				fprintf(out, "  host:        %s\n", s);
-			if ((s = json_get_string(st, "endpoint")) != NULL)
-				fprintf(out, "  endpoint:    %s\n", s);
-			when(num(st, "last_successful_poll"), buf, sizeof(buf));
-			fprintf(out, "  last poll:   %s\n", buf);
-		}
-		fprintf(out, "  in flight:   %zu command(s)\n", n);
-		for (i = 0; i < n; i++) {
-			const struct json *c = json_array_get(flights, i);
-			const char *dep = json_get_string(c, "deployment_id");
-
-			when(num(c, "since"), buf, sizeof(buf));
-			fprintf(out, "    %s %s (process %.0f, since %s)\n",
-			    dep != NULL ? dep : "(spec not read yet)",
-			    json_get_string(c, "command") != NULL
-				? json_get_string(c, "command")
-				: "?",
-			    num(c, "pid"), buf);
-		}
-		if (err_text != NULL) {
-			when(num(st, "last_error_time"), buf, sizeof(buf));
-			fprintf(out, "  last error:  %s, %s\n", buf, err_text);
-		}
+		print_running(pid, st, flights, out);
 	}
-	if (!as_json && last != NULL)
+	if (!as_json && json_is_object(last))
 		print_last_deployment(last, out);
 	json_free(report);
 	json_free(st);
 	free(status_path);
-	free(cmd_dir);
 	return pid > 0 ? STATUS_RUNNING : STATUS_NOT_RUNNING;
 }

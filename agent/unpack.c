@@ -184,23 +184,10 @@ copy_dir(
 		close(dir_fd);
 		return -1;
 	}
-	for (;;) {
+	while ((de = fsutil_readdir(dir)) != NULL) {
 		char *rel;
 		int r;
 
-		errno = 0;
-		de = readdir(dir);
-		if (de == NULL) {
-			if (errno != 0) {
-				err_sys(
-				    err, "entry '%s': cannot read it", prefix);
-				goto out;
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
 		rel = prefix[0] == '\0'
 		    ? xstrdup(de->d_name)
 		    : xasprintf("%s/%s", prefix, de->d_name);
@@ -208,6 +195,10 @@ copy_dir(
 		free(rel);
 		if (r < 0)
 			goto out;
+	}
+	if (errno != 0) {
+		err_sys(err, "entry '%s': cannot read it", prefix);
+		goto out;
 	}
 	ret = 0;
 out:
@@ -273,10 +264,7 @@ find_top_dir(int root_fd, const char *appspec_name, char **top,
 			close(fd);
 		return err_sys(err, "cannot read the staging directory");
 	}
-	while (n < 2 && (de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+	while (n < 2 && (de = fsutil_readdir(dir)) != NULL) {
 		if (n++ == 0)
 			only = xstrdup(de->d_name);
 	}

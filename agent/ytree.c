@@ -425,27 +425,49 @@ ytree_is_null(const struct ytree *node)
 }
 
 int
-ytree_to_bool(const struct ytree *node, int *out)
+ytree_text_to_bool(const char *text, int *out)
 {
 	static const char *const yes[] = { "true", "yes", "on" };
 	static const char *const no[] = { "false", "no", "off" };
 	size_t i;
 
-	if (!is_plain(node) &&
-	    !(node != NULL && node->kind == YTREE_SCALAR &&
-		has_tag(node, "bool")))
-		return -1;
 	for (i = 0; i < 3; i++) {
-		if (strcasecmp(node->value, yes[i]) == 0) {
+		if (strcasecmp(text, yes[i]) == 0) {
 			*out = 1;
 			return 0;
 		}
-		if (strcasecmp(node->value, no[i]) == 0) {
+		if (strcasecmp(text, no[i]) == 0) {
 			*out = 0;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+int
+ytree_text_to_int(const char *text, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+ytree_to_bool(const struct ytree *node, int *out)
+{
+	if (!is_plain(node) &&
+	    !(node != NULL && node->kind == YTREE_SCALAR &&
+		has_tag(node, "bool")))
+		return -1;
+	return ytree_text_to_bool(node->value, out);
 }
 
 /* Digits of base (with '_' separators) into *out, checking overflow. */

@@ -63,6 +63,13 @@ const struct ytree *ytree_get(const struct ytree *map, const char *name);
 int ytree_is_null(const struct ytree *node);
 /* Plain scalar true/yes/on or false/no/off in any case; 0 or -1. */
 int ytree_to_bool(const struct ytree *node, int *out);
+/* The words ytree_to_bool() takes, in any text (a quoted "yes"). */
+int ytree_text_to_bool(const char *text, int *out);
+/*
+ * Decimal digits only, no sign or separator (a quoted "5"; "010" is ten),
+ * within long long; 0 or -1.
+ */
+int ytree_text_to_int(const char *text, long long *out);
 /*
  * Plain scalar integer as YAML 1.1 reads it: decimal, 0-prefixed octal,
  * 0o octal, 0x hex, 0b binary, '_' separators, optional sign; 0 or -1.

@@ -13,6 +13,7 @@
 
 #include "dspec.h"
 #include "exec.h"
+#include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -109,8 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	redacted = dspec_redacted_json((const char *)data, size);
 	free(redacted);
-	if (dspec_valid_reuse_id((const char *)data, size) &&
-	    (size < 3 || size > DSPEC_REUSE_ID_MAX || data[0] != 'd' ||
+	if (state_valid_reuse_id((const char *)data, size) &&
+	    (size < 3 || size > STATE_REUSE_ID_MAX || data[0] != 'd' ||
 		memchr(data, '/', size) != NULL ||
 		memchr(data, '.', size) != NULL))
 		abort();

@@ -1243,46 +1243,6 @@ payload__reuse_archive_id__kept_and_arn_shortened(void **state)
 	}
 }
 
-static void
-reuse_id__accepts_real_deployment_id_shapes(void **state)
-{
-	static const char *const ids[] = { "d-A1B2C3D4E", "d-0",
-		"d-ABCDEFGHI" };
-	char longest[DSPEC_REUSE_ID_MAX + 1];
-	size_t i;
-
-	for (i = 0; i < NELEM(ids); i++)
-		assert_true(dspec_valid_reuse_id(ids[i], strlen(ids[i])));
-	memset(longest, 'Z', sizeof(longest));
-	memcpy(longest, "d-", 2);
-	assert_true(dspec_valid_reuse_id(longest, DSPEC_REUSE_ID_MAX));
-}
-
-static void
-reuse_id__rejects_path_separators_and_traversal(void **state)
-{
-	static const char *const ids[] = { "d-../../etc", "d-A/B", "d-A\\B",
-		"../d-ABC", "/d-ABC", "d-A.B", "d-", "", "d-abc", "not-an-id",
-		"d-A B", "D-ABC", "d_ABC", "d-ABC\n" };
-	size_t i;
-
-	for (i = 0; i < NELEM(ids); i++)
-		assert_false(dspec_valid_reuse_id(ids[i], strlen(ids[i])));
-	assert_false(dspec_valid_reuse_id("d-A\0B", 5));
-	assert_false(dspec_valid_reuse_id(NULL, 0));
-}
-
-static void
-reuse_id__rejects_absurdly_long_id(void **state)
-{
-	char id[4096];
-
-	memset(id, 'A', sizeof(id));
-	memcpy(id, "d-", 2);
-	assert_false(dspec_valid_reuse_id(id, DSPEC_REUSE_ID_MAX + 1));
-	assert_false(dspec_valid_reuse_id(id, sizeof(id)));
-}
-
 /* ---- envelopes: v2 envelope.rs, parse.rs, signatures -------------------- */
 
 static void
@@ -1922,10 +1882,6 @@ main(void)
 		/* archive reuse */
 		cmocka_unit_test(
 		    payload__reuse_archive_id__kept_and_arn_shortened),
-		cmocka_unit_test(reuse_id__accepts_real_deployment_id_shapes),
-		cmocka_unit_test(
-		    reuse_id__rejects_path_separators_and_traversal),
-		cmocka_unit_test(reuse_id__rejects_absurdly_long_id),
 		/* envelopes and signatures */
 		cmocka_unit_test(envelope__text_json__needs_caller_permission),
 		cmocka_unit_test(developer_mode__exactly_true),

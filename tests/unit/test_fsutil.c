@@ -500,6 +500,51 @@ read_file__limits_and_types(void **state)
 	free(missing);
 }
 
+static void
+readdir__skips_dot_entries_only__end_clears_errno(void **state)
+{
+	const char *dir = *state;
+	char *sub = xasprintf("%s/b", dir);
+	int seen_hidden = 0, seen_a = 0, seen_b = 0, n = 0;
+	struct dirent *de;
+	DIR *dp;
+
+	free(tu_write(dir, "a", "x"));
+	free(tu_write(dir, ".hidden", "x"));
+	assert_int_equal(mkdir(sub, 0755), 0);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	errno = EIO;
+	while ((de = fsutil_readdir(dp)) != NULL) {
+		n++;
+		seen_hidden += strcmp(de->d_name, ".hidden") == 0;
+		seen_a += strcmp(de->d_name, "a") == 0;
+		seen_b += strcmp(de->d_name, "b") == 0;
+		errno = EIO; /* the loop's own calls may leave errno set */
+	}
+	assert_int_equal(errno, 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(seen_hidden + seen_a + seen_b, 3);
+	closedir(dp);
+	free(sub);
+}
+
+static void
+readdir__read_fails__null_with_errno(void **state)
+{
+	const char *dir = *state;
+	DIR *dp;
+
+	free(tu_write(dir, "a", "x"));
+	dp = opendir(dir);
+	assert_non_null(dp);
+	/* the descriptor gone under the stream: getdents fails with EBADF */
+	assert_int_equal(close(dirfd(dp)), 0);
+	assert_null(fsutil_readdir(dp));
+	assert_int_equal(errno, EBADF);
+	closedir(dp);
+}
+
 #define T(name)                                                                \
 	cmocka_unit_test_setup_teardown(                                       \
 	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
@@ -508,6 +553,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(readdir__skips_dot_entries_only__end_clears_errno),
+		T(readdir__read_fails__null_with_errno),
 		T(write_atomic__creates_with_mode),
 		T(write_atomic__replaces_existing_whole),
 		T(write_atomic__flushes_file_and_directory),

@@ -366,6 +366,46 @@ group_id__reserved_or_too_long__usage_error_names_limit(void **state)
 	assert_non_null(strstr(err.msg, "at most 219 bytes"));
 }
 
+static void
+reuse_id__accepts_real_deployment_id_shapes(void **state)
+{
+	static const char *const ids[] = { "d-A1B2C3D4E", "d-0",
+		"d-ABCDEFGHI" };
+	char longest[STATE_REUSE_ID_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		assert_true(state_valid_reuse_id(ids[i], strlen(ids[i])));
+	memset(longest, 'Z', sizeof(longest));
+	memcpy(longest, "d-", 2);
+	assert_true(state_valid_reuse_id(longest, STATE_REUSE_ID_MAX));
+}
+
+static void
+reuse_id__rejects_path_separators_and_traversal(void **state)
+{
+	static const char *const ids[] = { "d-../../etc", "d-A/B", "d-A\\B",
+		"../d-ABC", "/d-ABC", "d-A.B", "d-", "", "d-abc", "not-an-id",
+		"d-A B", "D-ABC", "d_ABC", "d-ABC\n" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		assert_false(state_valid_reuse_id(ids[i], strlen(ids[i])));
+	assert_false(state_valid_reuse_id("d-A\0B", 5));
+	assert_false(state_valid_reuse_id(NULL, 0));
+}
+
+static void
+reuse_id__rejects_absurdly_long_id(void **state)
+{
+	char id[4096];
+
+	memset(id, 'A', sizeof(id));
+	memcpy(id, "d-", 2);
+	assert_false(state_valid_reuse_id(id, STATE_REUSE_ID_MAX + 1));
+	assert_false(state_valid_reuse_id(id, sizeof(id)));
+}
+
 #define T(name)                                                                \
 	cmocka_unit_test_setup_teardown(                                       \
 	    name, tu_setup_tmpdir, tu_teardown_tmpdir)
@@ -389,6 +429,10 @@ main(void)
 		T(prune__removal_interrupted_by_a_crash__trash_emptied_next_time),
 		T(prune_start__removes_in_background__wait_returns_when_done),
 		T(prune_wait__never_started__returns_at_once),
+		cmocka_unit_test(reuse_id__accepts_real_deployment_id_shapes),
+		cmocka_unit_test(
+		    reuse_id__rejects_path_separators_and_traversal),
+		cmocka_unit_test(reuse_id__rejects_absurdly_long_id),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -279,6 +279,32 @@ parse__invalid_utf8__real_line_and_column(void **state)
 	}
 }
 
+static void
+text_to_bool_and_int__any_quoting_decimal_only(void **state)
+{
+	int b = -1;
+	long long i = -1;
+
+	(void)state;
+	assert_int_equal(ytree_text_to_bool("YES", &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(ytree_text_to_bool("Off", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(ytree_text_to_bool("y", &b), -1);
+	assert_int_equal(ytree_text_to_bool("", &b), -1);
+	assert_int_equal(ytree_text_to_int("010", &i), 0);
+	assert_int_equal(i, 10);
+	assert_int_equal(ytree_text_to_int("9223372036854775807", &i), 0);
+	assert_true(i == 9223372036854775807LL);
+	assert_int_equal(ytree_text_to_int("9223372036854775808", &i), -1);
+	assert_int_equal(ytree_text_to_int("+5", &i), -1);
+	assert_int_equal(ytree_text_to_int("-5", &i), -1);
+	assert_int_equal(ytree_text_to_int("0x5", &i), -1);
+	assert_int_equal(ytree_text_to_int("5_0", &i), -1);
+	assert_int_equal(ytree_text_to_int("", &i), -1);
+	assert_true(i == 9223372036854775807LL);
+}
+
 int
 main(void)
 {
@@ -287,6 +313,8 @@ main(void)
 		cmocka_unit_test(get__duplicate_keys__last_wins),
 		cmocka_unit_test(to_int__yaml11_forms),
 		cmocka_unit_test(to_bool_and_null__yaml11_words),
+		cmocka_unit_test(
+		    text_to_bool_and_int__any_quoting_decimal_only),
 		cmocka_unit_test(explicit_tags__override_implicit_typing),
 		cmocka_unit_test(symbol_style_keys__parse_with_colon),
 		cmocka_unit_test(aliases__copied),
