@@ -463,6 +463,19 @@ check_space(struct s3_job *job, const char *dest, struct err *err)
 	return ret;
 }
 
+/* Send one part's ranged GET (again) on multi. */
+static int
+start_part(struct s3_job *job, struct http_multi *multi, struct part *p,
+    struct bundle_result *res, struct err *err)
+{
+	if (part_prepare(job, p, err) < 0)
+		return -1;
+	http_multi_add(multi, p->req, &p->resp, p);
+	p->running = 1;
+	res->parts++;
+	return 0;
+}
+
 /* Fetch every part over a curl multi; 0 when all are complete. */
 static int
 fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
@@ -484,22 +497,16 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 			p = &parts[i];
 			if (p->done || p->running || p->retry_at_ms > now)
 				continue;
-			if (part_prepare(job, p, err) < 0)
+			if (start_part(job, multi, p, res, err) < 0)
 				goto out;
-			http_multi_add(multi, p->req, &p->resp, p);
-			p->running = 1;
 			running++;
-			res->parts++;
 			res->retries++;
 		}
 		while (next < nparts && running < (size_t)connections) {
-			p = &parts[next++];
-			if (part_prepare(job, p, err) < 0)
+			if (start_part(job, multi, &parts[next++], res, err) <
+			    0)
 				goto out;
-			http_multi_add(multi, p->req, &p->resp, p);
-			p->running = 1;
 			running++;
-			res->parts++;
 		}
 		if (running == 0) {
 			for (i = 0; i < next; i++)

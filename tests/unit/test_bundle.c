@@ -17,13 +17,11 @@
 #include "http.h"
 #include "retry.h"
 #include "testutil.h"
+#include "tu_fakeseams.h"
 
 int __wrap_http_send_retry(struct http_client *client, struct http_req *req,
     struct http_resp *resp, const struct retry_policy *policy,
     http_prepare_fn prepare, void *arg, struct err *err);
-struct http_client *__wrap_http_client_new(
-    const struct http_opts *opts, struct err *err);
-void __wrap_http_client_free(struct http_client *client);
 struct http_multi *__wrap_http_multi_new(
     struct http_client *client, int max_connections);
 void __wrap_http_multi_free(struct http_multi *multi);
@@ -32,8 +30,6 @@ void __wrap_http_multi_add(struct http_multi *multi, struct http_req *req,
 int __wrap_http_multi_next(
     struct http_multi *multi, void **tag, int *rc, struct err *err);
 void __wrap_http_multi_cancel(struct http_multi *multi);
-long long __wrap_clock_now_ms(void);
-void __wrap_clock_sleep_ms(long long ms);
 
 /* The reply to the probe (http_send_retry): status and two headers. */
 static long probe_status;
@@ -43,7 +39,6 @@ static int probes;
 static struct http_resp *pending_resp;
 static void *pending_tag;
 static int part_gets;
-static long long fake_now = 1700000000000LL;
 
 static void
 add_header(struct http_resp *resp, const char *name, const char *value)
@@ -70,20 +65,6 @@ __wrap_http_send_retry(struct http_client *client, struct http_req *req,
 	if (probe_etag != NULL)
 		add_header(resp, "ETag", probe_etag);
 	return 0;
-}
-
-struct http_client *
-__wrap_http_client_new(const struct http_opts *opts, struct err *err)
-{
-	(void)opts;
-	(void)err;
-	return xmalloc(1);
-}
-
-void
-__wrap_http_client_free(struct http_client *client)
-{
-	free(client);
 }
 
 struct http_multi *
@@ -135,32 +116,6 @@ __wrap_http_multi_next(
 	return 1;
 }
 
-long long
-__wrap_clock_now_ms(void)
-{
-	return fake_now;
-}
-
-void
-__wrap_clock_sleep_ms(long long ms)
-{
-	if (ms > 0)
-		fake_now += ms;
-}
-
-static int
-fake_creds(void *arg, struct sigv4_credentials *out, const char **source,
-    struct err *err)
-{
-	(void)arg;
-	(void)err;
-	out->access_key_id = "AKIDEXAMPLE";
-	out->secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-	out->session_token = NULL;
-	*source = "test";
-	return 0;
-}
-
 /* Fetch s3://bucket/app.tgz (expecting etag) into dir/bundle.tar. */
 static int
 fetch(const char *dir, const char *etag, struct err *err)
@@ -175,7 +130,7 @@ fetch(const char *dir, const char *etag, struct err *err)
 	memset(&env, 0, sizeof(env));
 	env.cfg = cfg;
 	env.region = "us-east-1";
-	env.creds = fake_creds;
+	env.creds = tu_fake_creds;
 	probes = part_gets = 0;
 	ret = bundle_fetch_s3(&env, &s3, dest, &res, err);
 	bundle_result_clear(&res);

@@ -21,15 +21,11 @@
 #include "cmdsvc.h"
 #include "http.h"
 #include "retry.h"
+#include "tu_fakeseams.h"
 #include "xalloc.h"
 
 int __wrap_http_send(struct http_client *client, struct http_req *req,
     struct http_resp *resp, struct err *err);
-struct http_client *__wrap_http_client_new(
-    const struct http_opts *opts, struct err *err);
-void __wrap_http_client_free(struct http_client *client);
-long long __wrap_clock_now_ms(void);
-void __wrap_clock_sleep_ms(long long ms);
 
 /* One scripted reply: an HTTP status and body, or (status 0) no reply. */
 struct reply {
@@ -40,7 +36,6 @@ struct reply {
 static const struct reply *replies;
 static size_t nreplies, served;
 static char targets[16][96]; /* X-Amz-Target of each request sent */
-static long long fake_now, slept_ms;
 
 static void
 script(const struct reply *r, size_t n)
@@ -48,23 +43,8 @@ script(const struct reply *r, size_t n)
 	replies = r;
 	nreplies = n;
 	served = 0;
-	slept_ms = 0;
-	fake_now = 1700000000000LL;
+	tu_slept_ms = 0;
 	memset(targets, 0, sizeof(targets));
-}
-
-struct http_client *
-__wrap_http_client_new(const struct http_opts *opts, struct err *err)
-{
-	(void)opts;
-	(void)err;
-	return xmalloc(1);
-}
-
-void
-__wrap_http_client_free(struct http_client *client)
-{
-	free(client);
 }
 
 int
@@ -92,34 +72,6 @@ __wrap_http_send(struct http_client *client, struct http_req *req,
 	return 0;
 }
 
-long long
-__wrap_clock_now_ms(void)
-{
-	return fake_now;
-}
-
-void
-__wrap_clock_sleep_ms(long long ms)
-{
-	if (ms > 0) {
-		fake_now += ms;
-		slept_ms += ms;
-	}
-}
-
-static int
-fake_creds(void *arg, struct sigv4_credentials *out, const char **source,
-    struct err *err)
-{
-	(void)arg;
-	(void)err;
-	out->access_key_id = "AKIDEXAMPLE";
-	out->secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-	out->session_token = NULL;
-	*source = "test";
-	return 0;
-}
-
 static int
 setup_svc(void **state)
 {
@@ -129,7 +81,7 @@ setup_svc(void **state)
 	memset(&opts, 0, sizeof(opts));
 	opts.endpoint = "https://codedeploy-commands.us-east-1.amazonaws.com";
 	opts.region = "us-east-1";
-	opts.creds = fake_creds;
+	opts.creds = tu_fake_creds;
 	*state = cmdsvc_new(&opts, &err);
 	return *state == NULL ? -1 : 0;
 }
@@ -202,8 +154,8 @@ poll__throttled__retried_behind_the_gate(void **state)
 	assert_int_equal(cmdsvc_poll(*state, "host-1", &cmd, &err), 0);
 	assert_int_equal(served, 3);
 	/* first_ms, then twice that, each plus at most 25 % */
-	assert_true(slept_ms >= 3 * first);
-	assert_true(slept_ms <= 3 * first + 3 * first / 4 + 2);
+	assert_true(tu_slept_ms >= 3 * first);
+	assert_true(tu_slept_ms <= 3 * first + 3 * first / 4 + 2);
 }
 
 static void
