@@ -715,6 +715,56 @@ out:
 	return ret;
 }
 
+/*
+ * v1's check, before a byte is written: the object's ETag (seen, unquoted)
+ * is the one the deployment names, if it names one; quotes do not count.
+ */
+static int
+check_etag(const struct s3_job *job, const char *seen, struct err *err)
+{
+	char *expected;
+	int ret = 0;
+
+	if (job->s3->etag == NULL || *job->s3->etag == '\0')
+		return 0;
+	expected = bundle_etag_strip(xstrdup(job->s3->etag));
+	if (strcmp(expected, seen) != 0)
+		ret = err_set(err, E_SERVICE,
+		    "%s: the object's ETag is %s, but the deployment "
+		    "expects %s; the object was replaced after the "
+		    "deployment was created",
+		    job->describe, seen, expected);
+	free(expected);
+	return ret;
+}
+
+/*
+ * The ranged GETs of the object: part_size bytes each (at least
+ * MIN_PART_SIZE), or one GET of the whole for an empty object or a server
+ * that ignores ranges.  *nparts gets their number; free() the array.
+ */
+static struct part *
+plan_parts(struct s3_job *job, uint64_t part_size, size_t *nparts)
+{
+	struct part *parts;
+	int whole = job->total == 0 || job->no_ranges;
+	size_t n, i;
+
+	if (part_size < MIN_PART_SIZE)
+		part_size = MIN_PART_SIZE;
+	n = whole ? 1 : (size_t)((job->total + part_size - 1) / part_size);
+	parts = xcalloc(n, sizeof(*parts));
+	for (i = 0; i < n; i++) {
+		parts[i].job = job;
+		parts[i].start = (uint64_t)i * part_size;
+		parts[i].len = whole
+		    ? UINT64_MAX
+		    : (i + 1 < n ? part_size : job->total - parts[i].start);
+	}
+	*nparts = n;
+	return parts;
+}
+
 int
 bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
     const char *dest, struct bundle_result *res, struct err *err)
@@ -722,10 +772,9 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 	const struct cfg *cfg = env->cfg;
 	struct s3_job job;
 	struct part *parts = NULL;
-	uint64_t part_size = cfg->s3_download_part_size;
 	size_t nparts = 0, i;
 	char *tmp = xasprintf("%s.part", dest);
-	char *expected = NULL, *seen = NULL;
+	char *seen = NULL;
 	long long t0 = clock_now_ms();
 	int connections = (int)cfg->s3_download_connections;
 	int ret = -1;
@@ -756,20 +805,10 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 	if (s3_probe(&job, err) < 0)
 		goto out;
 
-	/* v1's check, before a byte is written: quotes do not count. */
 	seen = bundle_etag_strip(
 	    xstrdup(job.if_match != NULL ? job.if_match : ""));
-	if (s3->etag != NULL && *s3->etag != '\0') {
-		expected = bundle_etag_strip(xstrdup(s3->etag));
-		if (strcmp(expected, seen) != 0) {
-			err_set(err, E_SERVICE,
-			    "%s: the object's ETag is %s, but the deployment "
-			    "expects %s; the object was replaced after the "
-			    "deployment was created",
-			    job.describe, seen, expected);
-			goto out;
-		}
-	}
+	if (check_etag(&job, seen, err) < 0)
+		goto out;
 	if (check_space(&job, dest, err) < 0)
 		goto out;
 
@@ -784,21 +823,9 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 		goto out;
 	}
 
-	if (part_size < MIN_PART_SIZE)
-		part_size = MIN_PART_SIZE;
+	parts = plan_parts(&job, cfg->s3_download_part_size, &nparts);
 	if (connections < 1)
 		connections = 1;
-	nparts = job.total == 0 || job.no_ranges
-	    ? 1
-	    : (size_t)((job.total + part_size - 1) / part_size);
-	parts = xcalloc(nparts, sizeof(*parts));
-	for (i = 0; i < nparts; i++) {
-		parts[i].job = &job;
-		parts[i].start = (uint64_t)i * part_size;
-		parts[i].len = job.total == 0 || job.no_ranges
-		    ? UINT64_MAX
-		    : (i + 1 < nparts ? part_size : job.total - parts[i].start);
-	}
 	if ((size_t)connections > nparts)
 		connections = (int)nparts;
 	if (fetch_parts(&job, parts, nparts, connections, res, err) < 0)
@@ -831,7 +858,6 @@ out:
 		http_resp_clear(&parts[i].resp);
 	}
 	free(parts);
-	free(expected);
 	free(seen);
 	free(tmp);
 	job_clear(&job);
