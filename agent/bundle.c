@@ -21,7 +21,6 @@
 #include "xalloc.h"
 
 #define MIN_PART_SIZE (1ULL << 20)
-#define PART_ATTEMPTS 5
 
 void
 bundle_result_clear(struct bundle_result *res)
@@ -45,6 +44,41 @@ bundle_etag_strip(char *etag)
 			*dst++ = *src;
 	*dst = '\0';
 	return etag;
+}
+
+/*
+ * The HTTP client of a download: the configuration's proxy and read
+ * timeout; follow_redirects for GitHub (S3 redirects are answered by
+ * bundle_fetch_s3 itself).  NULL with err set.
+ */
+static struct http_client *
+download_client(const struct cfg *cfg, int follow_redirects, struct err *err)
+{
+	struct http_opts hopts;
+
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.proxy_uri = cfg->proxy_uri;
+	hopts.read_timeout_ms = cfg->http_read_timeout * 1000;
+	hopts.follow_redirects = follow_redirects;
+	return http_client_new(&hopts, err);
+}
+
+/*
+ * Create the temporary file a download goes to (tmp, "<dest>.part"), anew:
+ * a leftover of an interrupted download is removed first, and a link in
+ * its place is never followed.  The fd, or -1 with err set.
+ */
+static int
+open_download(const char *tmp, struct err *err)
+{
+	int fd;
+
+	(void)unlink(tmp);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		err_sys(err, "cannot create %s", tmp);
+	return fd;
 }
 
 /* Close a complete download and give it its name (*fd becomes -1). */
@@ -429,13 +463,25 @@ check_space(struct s3_job *job, const char *dest, struct err *err)
 	return ret;
 }
 
+/* Send one part's ranged GET (again) on multi. */
+static int
+start_part(struct s3_job *job, struct http_multi *multi, struct part *p,
+    struct bundle_result *res, struct err *err)
+{
+	if (part_prepare(job, p, err) < 0)
+		return -1;
+	http_multi_add(multi, p->req, &p->resp, p);
+	p->running = 1;
+	res->parts++;
+	return 0;
+}
+
 /* Fetch every part over a curl multi; 0 when all are complete. */
 static int
 fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
     int connections, struct bundle_result *res, struct err *err)
 {
 	struct http_multi *multi = http_multi_new(job->http, connections);
-	struct http_retry policy = { PART_ATTEMPTS, 500, 10000 };
 	size_t next = 0, remaining = nparts, running = 0, i;
 	int ret = -1;
 
@@ -451,22 +497,16 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 			p = &parts[i];
 			if (p->done || p->running || p->retry_at_ms > now)
 				continue;
-			if (part_prepare(job, p, err) < 0)
+			if (start_part(job, multi, p, res, err) < 0)
 				goto out;
-			http_multi_add(multi, p->req, &p->resp, p);
-			p->running = 1;
 			running++;
-			res->parts++;
 			res->retries++;
 		}
 		while (next < nparts && running < (size_t)connections) {
-			p = &parts[next++];
-			if (part_prepare(job, p, err) < 0)
+			if (start_part(job, multi, &parts[next++], res, err) <
+			    0)
 				goto out;
-			http_multi_add(multi, p->req, &p->resp, p);
-			p->running = 1;
 			running++;
-			res->parts++;
 		}
 		if (running == 0) {
 			for (i = 0; i < next; i++)
@@ -495,15 +535,15 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 		}
 		if (rc == 0 && p->resp.status >= 300) {
 			if (!http_is_retryable(&p->resp, NULL) ||
-			    p->attempts >= PART_ATTEMPTS) {
+			    p->attempts >= RETRY_S3_PART.attempts) {
 				s3_fail(job, &p->resp, err);
 				goto out;
 			}
 		} else if (rc < 0) {
 			if (!http_is_retryable(&p->resp, &one) ||
-			    p->attempts >= PART_ATTEMPTS) {
+			    p->attempts >= RETRY_S3_PART.attempts) {
 				*err = one;
-				if (p->attempts >= PART_ATTEMPTS)
+				if (p->attempts >= RETRY_S3_PART.attempts)
 					err_prefix(err,
 					    "%s: gave up after %d "
 					    "attempts",
@@ -512,7 +552,7 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 					err_prefix(err, "%s", job->describe);
 				goto out;
 			}
-		} else if (p->attempts >= PART_ATTEMPTS) {
+		} else if (p->attempts >= RETRY_S3_PART.attempts) {
 			/* 2xx but short, with no transport error. */
 			err_set(err, E_NETWORK,
 			    "%s: bytes %" PRIu64 "-%" PRIu64
@@ -521,8 +561,8 @@ fetch_parts(struct s3_job *job, struct part *parts, size_t nparts,
 			    p->attempts);
 			goto out;
 		}
-		p->retry_at_ms =
-		    clock_now_ms() + http_backoff_ms(&policy, p->attempts);
+		p->retry_at_ms = clock_now_ms() +
+		    http_backoff_ms(&RETRY_S3_PART, p->attempts);
 		log_info("%s: bytes %" PRIu64 "-%" PRIu64 " came %" PRIu64
 			 " bytes short (%s); asking for the "
 			 "rest",
@@ -597,7 +637,6 @@ probe_sink(const void *data, size_t len, void *arg)
 static int
 s3_probe(struct s3_job *job, struct err *err)
 {
-	struct http_retry policy = { 4, 300, 5000 };
 	struct http_resp resp;
 	struct http_req *req = NULL;
 	struct probe probe = { &resp, 0 };
@@ -617,7 +656,7 @@ s3_probe(struct s3_job *job, struct err *err)
 		http_req_sink(req, probe_sink, &probe);
 		probe.whole = 0;
 		rc = http_send_retry(
-		    job->http, req, &resp, &policy, head_prepare, job, &one);
+		    job->http, req, &resp, &RETRY_S3, head_prepare, job, &one);
 		if (rc < 0 && !probe.whole) {
 			*err = one;
 			err_prefix(err, "%s", job->describe);
@@ -676,18 +715,66 @@ out:
 	return ret;
 }
 
+/*
+ * v1's check, before a byte is written: the object's ETag (seen, unquoted)
+ * is the one the deployment names, if it names one; quotes do not count.
+ */
+static int
+check_etag(const struct s3_job *job, const char *seen, struct err *err)
+{
+	char *expected;
+	int ret = 0;
+
+	if (job->s3->etag == NULL || *job->s3->etag == '\0')
+		return 0;
+	expected = bundle_etag_strip(xstrdup(job->s3->etag));
+	if (strcmp(expected, seen) != 0)
+		ret = err_set(err, E_SERVICE,
+		    "%s: the object's ETag is %s, but the deployment "
+		    "expects %s; the object was replaced after the "
+		    "deployment was created",
+		    job->describe, seen, expected);
+	free(expected);
+	return ret;
+}
+
+/*
+ * The ranged GETs of the object: part_size bytes each (at least
+ * MIN_PART_SIZE), or one GET of the whole for an empty object or a server
+ * that ignores ranges.  *nparts gets their number; free() the array.
+ */
+static struct part *
+plan_parts(struct s3_job *job, uint64_t part_size, size_t *nparts)
+{
+	struct part *parts;
+	int whole = job->total == 0 || job->no_ranges;
+	size_t n, i;
+
+	if (part_size < MIN_PART_SIZE)
+		part_size = MIN_PART_SIZE;
+	n = whole ? 1 : (size_t)((job->total + part_size - 1) / part_size);
+	parts = xcalloc(n, sizeof(*parts));
+	for (i = 0; i < n; i++) {
+		parts[i].job = job;
+		parts[i].start = (uint64_t)i * part_size;
+		parts[i].len = whole
+		    ? UINT64_MAX
+		    : (i + 1 < n ? part_size : job->total - parts[i].start);
+	}
+	*nparts = n;
+	return parts;
+}
+
 int
 bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
     const char *dest, struct bundle_result *res, struct err *err)
 {
 	const struct cfg *cfg = env->cfg;
-	struct http_opts hopts;
 	struct s3_job job;
 	struct part *parts = NULL;
-	uint64_t part_size = cfg->s3_download_part_size;
 	size_t nparts = 0, i;
 	char *tmp = xasprintf("%s.part", dest);
-	char *expected = NULL, *seen = NULL;
+	char *seen = NULL;
 	long long t0 = clock_now_ms();
 	int connections = (int)cfg->s3_download_connections;
 	int ret = -1;
@@ -707,10 +794,7 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 		job.query = xasprintf("versionId=%s", enc);
 		free(enc);
 	}
-	memset(&hopts, 0, sizeof(hopts));
-	hopts.proxy_uri = cfg->proxy_uri;
-	hopts.read_timeout_ms = cfg->http_read_timeout * 1000;
-	job.http = http_client_new(&hopts, err);
+	job.http = download_client(cfg, 0, err);
 	if (job.http == NULL)
 		goto out;
 	if (job_locate(&job, env->region, err) < 0)
@@ -721,30 +805,16 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 	if (s3_probe(&job, err) < 0)
 		goto out;
 
-	/* v1's check, before a byte is written: quotes do not count. */
 	seen = bundle_etag_strip(
 	    xstrdup(job.if_match != NULL ? job.if_match : ""));
-	if (s3->etag != NULL && *s3->etag != '\0') {
-		expected = bundle_etag_strip(xstrdup(s3->etag));
-		if (strcmp(expected, seen) != 0) {
-			err_set(err, E_SERVICE,
-			    "%s: the object's ETag is %s, but the deployment "
-			    "expects %s; the object was replaced after the "
-			    "deployment was created",
-			    job.describe, seen, expected);
-			goto out;
-		}
-	}
+	if (check_etag(&job, seen, err) < 0)
+		goto out;
 	if (check_space(&job, dest, err) < 0)
 		goto out;
 
-	(void)unlink(tmp);
-	job.fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (job.fd < 0) {
-		err_sys(err, "cannot create %s", tmp);
+	job.fd = open_download(tmp, err);
+	if (job.fd < 0)
 		goto out;
-	}
 	if (job.total > 0 &&
 	    posix_fallocate(job.fd, 0, (off_t)job.total) == ENOSPC) {
 		err_set(err, E_LIMIT,
@@ -753,21 +823,9 @@ bundle_fetch_s3(const struct bundle_env *env, const struct bundle_s3 *s3,
 		goto out;
 	}
 
-	if (part_size < MIN_PART_SIZE)
-		part_size = MIN_PART_SIZE;
+	parts = plan_parts(&job, cfg->s3_download_part_size, &nparts);
 	if (connections < 1)
 		connections = 1;
-	nparts = job.total == 0 || job.no_ranges
-	    ? 1
-	    : (size_t)((job.total + part_size - 1) / part_size);
-	parts = xcalloc(nparts, sizeof(*parts));
-	for (i = 0; i < nparts; i++) {
-		parts[i].job = &job;
-		parts[i].start = (uint64_t)i * part_size;
-		parts[i].len = job.total == 0 || job.no_ranges
-		    ? UINT64_MAX
-		    : (i + 1 < nparts ? part_size : job.total - parts[i].start);
-	}
 	if ((size_t)connections > nparts)
 		connections = (int)nparts;
 	if (fetch_parts(&job, parts, nparts, connections, res, err) < 0)
@@ -800,7 +858,6 @@ out:
 		http_resp_clear(&parts[i].resp);
 	}
 	free(parts);
-	free(expected);
 	free(seen);
 	free(tmp);
 	job_clear(&job);
@@ -894,8 +951,6 @@ bundle_fetch_github(const struct bundle_env *env,
 	const char *base = cfg->github_api_url != NULL
 	    ? cfg->github_api_url
 	    : "https://api.github.com";
-	struct http_retry policy = { 4, 1000, 30000 };
-	struct http_opts hopts;
 	struct http_client *http = NULL;
 	struct http_req *req = NULL;
 	struct http_resp resp;
@@ -915,20 +970,12 @@ bundle_fetch_github(const struct bundle_env *env,
 		blen--;
 	url = xasprintf("%.*s/repos/%s/%s/%s/%s", (int)blen, base, gh->account,
 	    gh->repository, gh->zip ? "zipball" : "tarball", gh->commit_id);
-	memset(&hopts, 0, sizeof(hopts));
-	hopts.proxy_uri = cfg->proxy_uri;
-	hopts.read_timeout_ms = cfg->http_read_timeout * 1000;
-	hopts.follow_redirects = 1;
-	http = http_client_new(&hopts, err);
+	http = download_client(cfg, 1, err);
 	if (http == NULL)
 		goto out;
-	(void)unlink(tmp);
-	sink.fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (sink.fd < 0) {
-		err_sys(err, "cannot create %s", tmp);
+	sink.fd = open_download(tmp, err);
+	if (sink.fd < 0)
 		goto out;
-	}
 	req = http_req_new("GET", url);
 	http_req_header(req, "Accept", "application/vnd.github+json");
 	if (gh->token != NULL && *gh->token != '\0') {
@@ -938,8 +985,8 @@ bundle_fetch_github(const struct bundle_env *env,
 	http_req_sink(req, gh_write, &sink);
 	log_info("Downloading %s (%s)", url,
 	    auth != NULL ? "with a token" : "anonymously");
-	if (http_send_retry(http, req, &resp, &policy, gh_prepare, &sink, err) <
-	    0) {
+	if (http_send_retry(
+		http, req, &resp, &RETRY_GITHUB, gh_prepare, &sink, err) < 0) {
 		if (err_isset(&sink.err)) {
 			err_clear(err);
 			*err = sink.err;

@@ -16,11 +16,6 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define GATE_START_MS 1000
-#define GATE_CAP_MS 30000
-#define THROTTLE_RETRIES 5
-#define SERVER_RETRIES 3
-
 struct cmdsvc {
 	struct http_client *http;
 	char *endpoint;
@@ -116,7 +111,7 @@ cmdsvc_new(const struct cmdsvc_opts *opts, struct err *err)
 	svc->secure = opts->secure;
 	svc->creds = opts->creds;
 	svc->creds_arg = opts->creds_arg;
-	svc->gate_backoff_ms = GATE_START_MS;
+	svc->gate_backoff_ms = RETRY_CMDSVC_THROTTLE.first_ms;
 	return svc;
 }
 
@@ -156,15 +151,15 @@ gate_trip(struct cmdsvc *svc)
 		return;
 	svc->gate_deadline_ms = now + svc->gate_backoff_ms;
 	svc->gate_backoff_ms *= 2;
-	if (svc->gate_backoff_ms > GATE_CAP_MS)
-		svc->gate_backoff_ms = GATE_CAP_MS;
+	if (svc->gate_backoff_ms > RETRY_CMDSVC_THROTTLE.max_ms)
+		svc->gate_backoff_ms = RETRY_CMDSVC_THROTTLE.max_ms;
 }
 
 static void
 gate_reset(struct cmdsvc *svc)
 {
 	svc->gate_deadline_ms = 0;
-	svc->gate_backoff_ms = GATE_START_MS;
+	svc->gate_backoff_ms = RETRY_CMDSVC_THROTTLE.first_ms;
 }
 
 static int
@@ -248,7 +243,6 @@ static int
 call(struct cmdsvc *svc, const char *op, struct json *body, int retry_server,
     struct json **out, struct err *err)
 {
-	struct http_retry policy = { SERVER_RETRIES + 1, 300, 5000 };
 	char *text = json_print(body);
 	char *target = xasprintf("%s.%s",
 	    svc->secure ? CMDSVC_PREFIX_SECURE : CMDSVC_PREFIX_STANDARD, op);
@@ -293,7 +287,7 @@ call(struct cmdsvc *svc, const char *op, struct json *body, int retry_server,
 		}
 		if (rc == 0 && reply_throttled(&resp)) {
 			gate_trip(svc);
-			if (throttles++ < THROTTLE_RETRIES) {
+			if (throttles++ < RETRY_CMDSVC_THROTTLE.attempts - 1) {
 				log_info(
 				    "%s throttled (HTTP %ld); waiting %lld "
 				    "ms",
@@ -304,10 +298,12 @@ call(struct cmdsvc *svc, const char *op, struct json *body, int retry_server,
 			service_error(op, &resp, err);
 			goto out;
 		}
-		if (retry_server && failures < SERVER_RETRIES &&
+		if (retry_server &&
+		    failures < RETRY_CMDSVC_SERVER.attempts - 1 &&
 		    (rc < 0 ? http_is_retryable(&resp, &one)
 			    : resp.status >= 500)) {
-			long wait = http_backoff_ms(&policy, ++failures);
+			long wait =
+			    http_backoff_ms(&RETRY_CMDSVC_SERVER, ++failures);
 
 			log_info("%s failed (%s); retrying in %ld ms", op,
 			    rc < 0 ? one.msg : "server error", wait);

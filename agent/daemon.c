@@ -44,9 +44,10 @@
  *
  * Children die with the main process (PR_SET_PDEATHSIG), as v1's threads
  * did; hooks they started keep running (their own session, and under
- * systemd KillMode=mixed).  A record per in-flight command, written
- * atomically before it runs (ROOT/ongoing-deployment/<DID>, v1 §3.9), lets
- * the next start report every interrupted command as Failed, code 7.
+ * systemd their own transient scope, or the unit's KillMode=process).  A record
+ * per in-flight command, written atomically before it runs
+ * (ROOT/ongoing-deployment/<DID>, v1 §3.9), lets the next start report every
+ * interrupted command as Failed, code 7.
  *
  * Signals: SIGTERM/SIGINT stop polling and wait for running commands up to
  * kill_agent_max_wait_time_seconds; SIGHUP re-reads the configuration and
@@ -66,7 +67,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -85,6 +85,7 @@
 #include "clock.h"
 #include "cmdsvc.h"
 #include "creds.h"
+#include "daemon-int.h"
 #include "daemon.h"
 #include "dspec.h"
 #include "exec.h"
@@ -100,7 +101,6 @@
 #include "xalloc.h"
 
 #define MAX_CHILDREN 16
-#define START_CHECK_SECONDS 30
 /* While a command runs: the least time from one poll to the next. */
 #define BUSY_POLL_GAP_MS 1000
 
@@ -352,27 +352,22 @@ out:
 	return fd;
 }
 
-static void
-run_command(struct run *r)
+/*
+ * Fetch and parse the command's deployment specification into spec.
+ * Returns 0, or -1 once the failure is reported (PutHostCommandComplete).
+ */
+static int
+fetch_spec(struct run *r, struct exec_spec *spec)
 {
-	struct daemon *d = r->d;
 	const struct cmdsvc_command *cmd = r->cmd;
 	struct dspec_opts dopts = { dspec_developer_mode() };
-	struct exec_spec spec;
-	struct exec_env env;
-	struct exec_result res;
-	struct bundle_env benv;
 	struct cmdsvc_spec cs;
 	struct err err = ERR_INIT;
-	char *ack_status = NULL, *tracking = NULL;
-	int lock_fd = -1, noop;
+	int ret = -1;
 
-	memset(&spec, 0, sizeof(spec));
-	memset(&res, 0, sizeof(res));
 	memset(&cs, 0, sizeof(cs));
-	write_command_status(r, NULL);
-	if (relay_get_spec(r->relay, cmd->deployment_execution_id, d->host_id,
-		&cs, &err) < 0) {
+	if (relay_get_spec(r->relay, cmd->deployment_execution_id,
+		r->d->host_id, &cs, &err) < 0) {
 		err_prefix(&err, "GetDeploymentSpecification failed");
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");
 		goto out;
@@ -387,7 +382,7 @@ run_command(struct run *r)
 		goto out;
 	}
 	if (dspec_parse_envelope(cs.format, cs.payload,
-		cs.payload != NULL ? strlen(cs.payload) : 0, &dopts, &spec,
+		cs.payload != NULL ? strlen(cs.payload) : 0, &dopts, spec,
 		&err) < 0) {
 		err_prefix(&err, "Failed to parse deployment spec");
 		log_error("%s %s: %s", cmd->command_name, cmd->host_command_id,
@@ -395,6 +390,98 @@ run_command(struct run *r)
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");
 		goto out;
 	}
+	ret = 0;
+out:
+	cmdsvc_spec_clear(&cs);
+	return ret;
+}
+
+/*
+ * PutHostCommandAcknowledgement, and what its status leaves to do: 1 to
+ * carry the command out, 0 when it is settled (already done, failed, or
+ * the acknowledgement failed and the service hands it out again).
+ */
+static int
+acknowledge(struct run *r, int noop)
+{
+	const struct cmdsvc_command *cmd = r->cmd;
+	struct err err = ERR_INIT;
+	char *ack_status = NULL;
+	int ret = 0;
+
+	if (relay_ack(r->relay, cmd->host_command_id, noop, &ack_status, &err) <
+	    0) {
+		log_error("%s %s: acknowledgement failed: %s",
+		    cmd->command_name, cmd->host_command_id, err.msg);
+		r->completed = 1; /* not ours to complete: it comes again */
+		goto out;
+	}
+	switch (daemon_ack_action(ack_status, noop)) {
+	case DAEMON_ACK_RUN:
+		ret = 1;
+		break;
+	case DAEMON_ACK_DONE:
+		log_info("%s %s: the service says it is already done",
+		    cmd->command_name, cmd->host_command_id);
+		r->completed = 1;
+		break;
+	case DAEMON_ACK_COMPLETE_NOOP:
+	case DAEMON_ACK_LEAVE:
+		log_info("%s %s: acknowledged as Failed%s", cmd->command_name,
+		    cmd->host_command_id,
+		    noop ? "; completing the noop command" : "");
+		if (noop)
+			complete(r, HOOK_SUCCEEDED, "",
+			    "Succeeded: CompletedNoopCommand", "");
+		else
+			r->completed = 1;
+		break;
+	}
+out:
+	free(ack_status);
+	return ret;
+}
+
+/* A journal line about the command, with the deployment's fields. */
+static void
+log_deployment(struct run *r, const struct exec_spec *spec,
+    enum log_level level, const char *outcome, const char *detail)
+{
+	const char *event = r->cmd->command_name;
+
+	log_fields(level,
+	    (const struct log_field[]){
+		{ "DEPLOYMENT_ID", spec->deployment_id },
+		{ "DEPLOYMENT_GROUP_ID", spec->deployment_group_id },
+		{ "LIFECYCLE_EVENT", event },
+	    },
+	    3, "%s for deployment %s %s%s%s", event, spec->deployment_id,
+	    outcome, detail != NULL ? ": " : "", detail != NULL ? detail : "");
+}
+
+/*
+ * Carry out one command, in its own process: the specification, the
+ * acknowledgement, the group's lock and the in-flight record, then
+ * exec_command, and the one PutHostCommandComplete whatever happened.
+ */
+static void
+run_command(struct run *r)
+{
+	struct daemon *d = r->d;
+	const struct cmdsvc_command *cmd = r->cmd;
+	struct exec_spec spec;
+	struct exec_env env;
+	struct exec_result res;
+	struct bundle_env benv;
+	struct err err = ERR_INIT;
+	char *tracking = NULL;
+	int lock_fd = -1;
+
+	memset(&spec, 0, sizeof(spec));
+	memset(&res, 0, sizeof(res));
+	write_command_status(r, NULL);
+	if (fetch_spec(r, &spec) < 0)
+		goto out;
 	write_command_status(r, &spec);
 
 	memset(&benv, 0, sizeof(benv));
@@ -409,88 +496,34 @@ run_command(struct run *r)
 	env.hook_scopes =
 	    getenv("INVOCATION_ID") != NULL && sysd_scopes_available();
 
-	noop = exec_command_noop(&env, &spec, cmd->command_name);
-	if (relay_ack(r->relay, cmd->host_command_id, noop, &ack_status, &err) <
-	    0) {
-		log_error("%s %s: acknowledgement failed: %s",
-		    cmd->command_name, cmd->host_command_id, err.msg);
-		r->completed = 1; /* not ours to complete: it comes again */
+	if (!acknowledge(r, exec_command_noop(&env, &spec, cmd->command_name)))
 		goto out;
-	}
-	if (ack_status != NULL && strcmp(ack_status, "Succeeded") == 0) {
-		log_info("%s %s: the service says it is already done",
-		    cmd->command_name, cmd->host_command_id);
-		r->completed = 1;
-		goto out;
-	}
-	if (ack_status != NULL && strcmp(ack_status, "Failed") == 0) {
-		log_info("%s %s: acknowledged as Failed%s", cmd->command_name,
-		    cmd->host_command_id,
-		    noop ? "; completing the noop command" : "");
-		if (noop)
-			complete(r, HOOK_SUCCEEDED, "",
-			    "Succeeded: CompletedNoopCommand", "");
-		else
-			r->completed = 1;
-		goto out;
-	}
 	start_heartbeat(r, (long)d->cfg->command_heartbeat_seconds);
 	lock_fd = lock_group(d, spec.deployment_group_id, &err);
 	if (lock_fd < 0) {
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");
 		goto out;
 	}
-	tracking = xasprintf("%s/%s", d->tracking_dir, spec.deployment_id);
-	if (fsutil_mkdir_p(d->tracking_dir, 0755, &err) < 0 ||
-	    fsutil_write_atomic(tracking, cmd->host_command_id,
-		strlen(cmd->host_command_id), 0644, &err) < 0) {
+	tracking = daemon_record_write(
+	    d->tracking_dir, spec.deployment_id, cmd->host_command_id, &err);
+	if (tracking == NULL) {
 		complete(r, HOOK_UNKNOWN_ERROR, "", err.msg, "");
-		free(tracking);
-		tracking = NULL;
 		goto out;
 	}
-	log_fields(LOG_LEVEL_INFO,
-	    (const struct log_field[]){
-		{ "DEPLOYMENT_ID", spec.deployment_id },
-		{ "DEPLOYMENT_GROUP_ID", spec.deployment_group_id },
-		{ "LIFECYCLE_EVENT", cmd->command_name },
-	    },
-	    3, "%s for deployment %s started", cmd->command_name,
-	    spec.deployment_id);
-	if (exec_command(&env, &spec, cmd->command_name, &res) < 0) {
-		log_fields(LOG_LEVEL_ERROR,
-		    (const struct log_field[]){
-			{ "DEPLOYMENT_ID", spec.deployment_id },
-			{ "DEPLOYMENT_GROUP_ID", spec.deployment_group_id },
-			{ "LIFECYCLE_EVENT", cmd->command_name },
-		    },
-		    3, "%s for deployment %s failed: %s", cmd->command_name,
-		    spec.deployment_id, res.message);
-	} else {
-		log_fields(LOG_LEVEL_INFO,
-		    (const struct log_field[]){
-			{ "DEPLOYMENT_ID", spec.deployment_id },
-			{ "DEPLOYMENT_GROUP_ID", spec.deployment_group_id },
-			{ "LIFECYCLE_EVENT", cmd->command_name },
-		    },
-		    3, "%s for deployment %s succeeded", cmd->command_name,
-		    spec.deployment_id);
-	}
+	log_deployment(r, &spec, LOG_LEVEL_INFO, "started", NULL);
+	if (exec_command(&env, &spec, cmd->command_name, &res) < 0)
+		log_deployment(
+		    r, &spec, LOG_LEVEL_ERROR, "failed", res.message);
+	else
+		log_deployment(r, &spec, LOG_LEVEL_INFO, "succeeded", NULL);
 	complete(r, res.code, res.script_name, res.message, res.log);
 out:
 	if (!r->completed)
 		complete(r, HOOK_UNKNOWN_ERROR, "",
 		    err_isset(&err) ? err.msg : "the command failed", "");
-	if (tracking != NULL) {
-		if (unlink(tracking) < 0 && errno != ENOENT)
-			log_warn(
-			    "cannot remove %s: %s", tracking, strerror(errno));
-		free(tracking);
-	}
+	daemon_record_remove(tracking);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	free(ack_status);
-	cmdsvc_spec_clear(&cs);
 	exec_result_clear(&res);
 	exec_spec_clear(&spec);
 }
@@ -707,59 +740,33 @@ start_child(struct daemon *d, const struct cmdsvc_command *cmd)
 	    cmd->host_command_id, cmd->deployment_execution_id, (int)pid);
 }
 
+/* Report one interrupted command as Failed, code 7; 0 once reported. */
+static int
+report_interrupted(
+    const char *deployment_id, const char *host_command_id, void *arg)
+{
+	struct daemon *d = arg;
+	struct err err = ERR_INIT;
+	char *diag = hook_diagnostics(
+	    HOOK_FAILED_AFTER_RESTART, "", DAEMON_RESTART_MESSAGE, "");
+	int ret;
+
+	(void)deployment_id;
+	ret = cmdsvc_complete(d->svc, host_command_id, "Failed", diag, &err);
+	if (ret < 0)
+		log_error("could not report command %s: %s; will try "
+			  "again at the next start",
+		    host_command_id, err.msg);
+	free(diag);
+	return ret;
+}
+
 /* v1 §3.9 / v2 §2.10: report every interrupted command as Failed (7). */
 static void
 recover(struct daemon *d)
 {
-	DIR *dp = opendir(d->tracking_dir);
-	struct dirent *de;
-
-	if (dp == NULL)
-		return;
-	while ((de = fsutil_readdir(dp)) != NULL) {
-		struct err err = ERR_INIT;
-		char *path, *id = NULL, *diag;
-		struct stat st;
-		size_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		path = xasprintf("%s/%s", d->tracking_dir, de->d_name);
-		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-			free(path);
-			continue;
-		}
-		if (time(NULL) - st.st_mtime > 86400) {
-			log_warn("dropping the stale record %s", path);
-			(void)unlink(path);
-			free(path);
-			continue;
-		}
-		if (fsutil_read_file(path, 4096, &id, &len, &err) < 0 ||
-		    len == 0) {
-			log_warn("cannot read %s: %s", path,
-			    err_isset(&err) ? err.msg : "empty");
-			(void)unlink(path);
-			free(id);
-			free(path);
-			continue;
-		}
-		log_warn("deployment %s was interrupted by a restart; "
-			 "reporting command %s as failed",
-		    de->d_name, id);
-		diag = hook_diagnostics(
-		    HOOK_FAILED_AFTER_RESTART, "", DAEMON_RESTART_MESSAGE, "");
-		if (cmdsvc_complete(d->svc, id, "Failed", diag, &err) < 0)
-			log_error("could not report command %s: %s; will try "
-				  "again at the next start",
-			    id, err.msg);
-		else if (unlink(path) < 0)
-			log_warn("cannot remove %s: %s", path, strerror(errno));
-		free(diag);
-		free(id);
-		free(path);
-	}
-	closedir(dp);
+	daemon_record_recover(
+	    d->tracking_dir, time(NULL), report_interrupted, d);
 }
 
 static int
@@ -837,6 +844,45 @@ setup_identity(struct daemon *d, struct err *err)
 		return -1;
 	/* Fail now on missing credentials, not at the first poll. */
 	return creds_chain_sigv4(d->chain, &probe, NULL, err);
+}
+
+/*
+ * The start-up TLS check (v1 §1.9): a certificate that does not verify
+ * ends the start at once; an endpoint that cannot be reached is tried per
+ * RETRY_START_CHECK, so READY=1 (and `systemctl start`, and a package
+ * install) never waits longer than its max_ms, and then the start fails
+ * with one line and systemd's Restart= tries again later.  Returns 0 to go
+ * on (also when a stop was asked for meanwhile), else daemon_main's exit
+ * code.
+ */
+static int
+start_check(struct daemon *d)
+{
+	long long deadline = clock_now_ms() + RETRY_START_CHECK.max_ms;
+	long long wait_ms = RETRY_START_CHECK.first_ms, retry_ms;
+	struct err err = ERR_INIT;
+
+	while (!stop_requested) {
+		err_clear(&err);
+		if (check_endpoint(d, &err) == 0)
+			break;
+		if (err.code == E_AUTH || clock_now_ms() + wait_ms > deadline) {
+			/* A certificate that does not verify needs a CA
+			 * bundle or proxy fixed; an endpoint that cannot
+			 * be reached yet is worth a restart. */
+			log_error("cannot start: %s", err.msg);
+			return err.code == E_AUTH ? EX_CONFIG : 1;
+		}
+		if (stop_requested)
+			break;
+		retry_ms = pace_jitter_ms(wait_ms);
+		log_error("%s; trying again in %.1f s", err.msg,
+		    (double)retry_ms / 1000);
+		sysd_status("cannot reach %s: %s", d->endpoint, err.msg);
+		nap(retry_ms);
+		wait_ms *= 2;
+	}
+	return 0;
 }
 
 static int
@@ -1033,8 +1079,6 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 {
 	struct daemon d;
 	struct err err = ERR_INIT;
-	long long check_deadline, retry_ms;
-	long wait_s = 1;
 	int ret = 1;
 
 	memset(&d, 0, sizeof(d));
@@ -1056,37 +1100,9 @@ daemon_main(struct cfg *cfg, const char *cfg_path)
 		 "credentials from %s",
 	    PACKAGE_VERSION, d.host_id, d.region, d.endpoint,
 	    creds_chain_source(d.chain));
-	/*
-	 * The start-up TLS check (v1 §1.9): a certificate that does not verify
-	 * ends the start at once; an endpoint that cannot be reached is tried
-	 * for START_CHECK_SECONDS, so READY=1 (and `systemctl start`, and a
-	 * package install) never waits longer, and then the start fails with
-	 * one line and systemd's Restart= tries again later.
-	 */
-	check_deadline = clock_now_ms() + START_CHECK_SECONDS * 1000LL;
-	while (!stop_requested) {
-		err_clear(&err);
-		if (check_endpoint(&d, &err) == 0)
-			break;
-		if (err.code == E_AUTH ||
-		    clock_now_ms() + wait_s * 1000LL > check_deadline) {
-			/* A certificate that does not verify needs a CA
-			 * bundle or proxy fixed; an endpoint that cannot
-			 * be reached yet is worth a restart. */
-			log_error("cannot start: %s", err.msg);
-			if (err.code == E_AUTH)
-				ret = EX_CONFIG;
-			goto out;
-		}
-		if (stop_requested)
-			break;
-		retry_ms = pace_jitter_ms(wait_s * 1000LL);
-		log_error("%s; trying again in %.1f s", err.msg,
-		    (double)retry_ms / 1000);
-		sysd_status("cannot reach %s: %s", d.endpoint, err.msg);
-		nap(retry_ms);
-		wait_s *= 2;
-	}
+	ret = start_check(&d);
+	if (ret != 0)
+		goto out;
 	recover(&d);
 	write_status(&d, "polling");
 	sysd_ready("idle, polling for commands");

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -817,39 +818,42 @@ xml_element(
 	return copy_code(start, (size_t)(end - start), buf, size);
 }
 
-/* The string value of "key" in a flat JSON error body, found lexically. */
+/*
+ * The string value of the first of keys[] a JSON error body holds
+ * ({"__type": "...", "message": "..."}), unescaped, into buf; NULL when the
+ * body is not a JSON object or has none of them as a non-empty string.
+ */
 static const char *
-json_string_field(const char *body, const char *key, char *buf, size_t size)
+json_error_field(const struct http_resp *resp, const char *const *keys,
+    size_t nkeys, char *buf, size_t size)
 {
-	char pattern[32];
-	const char *p, *end;
+	struct json *doc = NULL;
+	struct err ignored = ERR_INIT;
+	const char *ret = NULL;
+	size_t i;
 
-	snprintf(pattern, sizeof(pattern), "\"%s\"", key);
-	p = strstr(body, pattern);
-	if (p == NULL)
+	if (resp->body == NULL ||
+	    json_parse(
+		resp->body, resp->body_len, "error body", &doc, &ignored) < 0)
 		return NULL;
-	p += strlen(pattern);
-	p += strspn(p, " \t\r\n");
-	if (*p++ != ':')
-		return NULL;
-	p += strspn(p, " \t\r\n");
-	if (*p++ != '"')
-		return NULL;
-	end = strchr(p, '"');
-	if (end == NULL)
-		return NULL;
-	return copy_code(p, (size_t)(end - p), buf, size);
+	for (i = 0; i < nkeys && ret == NULL; i++) {
+		const char *value = json_get_string(doc, keys[i]);
+
+		if (value != NULL)
+			ret = copy_code(value, strlen(value), buf, size);
+	}
+	json_free(doc);
+	return ret;
 }
 
 const char *
 http_error_code(const struct http_resp *resp, char *buf, size_t size)
 {
+	static const char *const keys[] = { "__type" };
 	const char *h = http_resp_header(resp, "x-amzn-ErrorType");
 	const char *code;
 
-	if (resp->body != NULL &&
-	    (code = json_string_field(resp->body, "__type", buf, size)) !=
-		NULL) {
+	if ((code = json_error_field(resp, keys, 1, buf, size)) != NULL) {
 		const char *hash = strrchr(code, '#');
 
 		if (hash != NULL)
@@ -864,12 +868,12 @@ http_error_code(const struct http_resp *resp, char *buf, size_t size)
 const char *
 http_error_message(const struct http_resp *resp, char *buf, size_t size)
 {
+	static const char *const keys[] = { "message", "Message" };
 	const char *m;
 
 	if (resp->body == NULL)
 		return NULL;
-	if ((m = json_string_field(resp->body, "message", buf, size)) != NULL ||
-	    (m = json_string_field(resp->body, "Message", buf, size)) != NULL)
+	if ((m = json_error_field(resp, keys, 2, buf, size)) != NULL)
 		return *m != '\0' ? m : NULL;
 	m = xml_element(resp, "Message", buf, size);
 	return m != NULL && *m != '\0' ? m : NULL;
@@ -924,12 +928,13 @@ http_is_retryable(const struct http_resp *resp, const struct err *err)
 }
 
 long
-http_backoff_ms(const struct http_retry *policy, int failures)
+http_backoff_ms(const struct retry_policy *policy, int failures)
 {
-	long base =
-	    policy != NULL && policy->base_ms > 0 ? policy->base_ms : 300;
-	long cap =
-	    policy != NULL && policy->cap_ms > 0 ? policy->cap_ms : 20000;
+	long base = policy != NULL && policy->first_ms > 0
+	    ? policy->first_ms
+	    : RETRY_DEFAULT.first_ms;
+	long cap = policy != NULL && policy->max_ms > 0 ? policy->max_ms
+							: RETRY_DEFAULT.max_ms;
 	long ceiling = base;
 	uint32_t rnd = 0;
 	int i;
@@ -946,12 +951,12 @@ http_backoff_ms(const struct http_retry *policy, int failures)
 
 int
 http_send_retry(struct http_client *client, struct http_req *req,
-    struct http_resp *resp, const struct http_retry *policy,
+    struct http_resp *resp, const struct retry_policy *policy,
     http_prepare_fn prepare, void *arg, struct err *err)
 {
-	int max = policy != NULL && policy->max_attempts > 0
-	    ? policy->max_attempts
-	    : 4;
+	int max = policy != NULL && policy->attempts > 0
+	    ? policy->attempts
+	    : RETRY_DEFAULT.attempts;
 	int attempt;
 
 	for (attempt = 0;; attempt++) {

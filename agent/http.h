@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "retry.h"
 
 #define HTTP_MAX_ERROR_BODY (64 * 1024)
 #define HTTP_MAX_MEMORY_BODY (16 * 1024 * 1024)
@@ -127,14 +128,8 @@ int http_is_throttled(const struct http_resp *resp);
  */
 int http_is_retryable(const struct http_resp *resp, const struct err *err);
 
-struct http_retry {
-	int max_attempts; /* 0: 4 (v1's SDK: 3 retries) */
-	long base_ms;	  /* 0: 300 */
-	long cap_ms;	  /* 0: 20000 */
-};
-
 /* Backoff before attempt n+1 after n failures: full jitter, capped. */
-long http_backoff_ms(const struct http_retry *policy, int failures);
+long http_backoff_ms(const struct retry_policy *policy, int failures);
 
 /*
  * Called before every attempt of http_send_retry() so a signature is made
@@ -146,12 +141,13 @@ typedef int (*http_prepare_fn)(
 
 /*
  * Send with retries: prepare, send, and on a retryable failure wait
- * http_backoff_ms() and go again, up to policy->max_attempts.  Returns 0
- * with the final reply in resp (which may still be an error status), or -1
- * when every attempt failed in transport, with err from the last one.
+ * http_backoff_ms() and go again, up to policy->attempts (NULL, or a field 0:
+ * RETRY_DEFAULT's).  Returns 0 with the final reply in resp (which may still be
+ * an error status), or -1 when every attempt failed in transport, with err from
+ * the last one.
  */
 int http_send_retry(struct http_client *client, struct http_req *req,
-    struct http_resp *resp, const struct http_retry *policy,
+    struct http_resp *resp, const struct retry_policy *policy,
     http_prepare_fn prepare, void *arg, struct err *err);
 
 /*

@@ -33,8 +33,6 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000
 #define DEFAULT_TOTAL_TIMEOUT_MS 3000
-#define DEFAULT_ATTEMPTS 3
-#define DEFAULT_RETRY_BASE_MS 250
 /* A token is replaced this long before its TTL runs out. */
 #define TOKEN_MARGIN_MS 60000
 
@@ -44,7 +42,7 @@ struct imds {
 	int disable_v1;
 	int disabled; /* AWS_EC2_METADATA_DISABLED=true */
 	long total_timeout_ms;
-	struct http_retry retry;
+	struct retry_policy retry;
 	char *token; /* secret */
 	long long token_expires_ms;
 };
@@ -123,13 +121,12 @@ imds_new(const struct imds_opts *opts, struct err *err)
 	m->total_timeout_ms = opts != NULL && opts->total_timeout_ms > 0
 	    ? opts->total_timeout_ms
 	    : DEFAULT_TOTAL_TIMEOUT_MS;
-	m->retry.max_attempts = opts != NULL && opts->max_attempts > 0
-	    ? opts->max_attempts
-	    : DEFAULT_ATTEMPTS;
-	m->retry.base_ms = opts != NULL && opts->retry_base_ms > 0
-	    ? opts->retry_base_ms
-	    : DEFAULT_RETRY_BASE_MS;
-	m->retry.cap_ms = m->retry.base_ms * 8;
+	m->retry = RETRY_IMDS;
+	if (opts != NULL && opts->max_attempts > 0)
+		m->retry.attempts = opts->max_attempts;
+	if (opts != NULL && opts->retry_base_ms > 0)
+		m->retry.first_ms = opts->retry_base_ms;
+	m->retry.max_ms = m->retry.first_ms * 8;
 
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.no_proxy = 1;

@@ -228,17 +228,176 @@ sigv4_result_clear(struct sigv4_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+/* A list of canonical headers, sorted by name once complete. */
+struct chdrs {
+	struct chdr *v;
+	size_t n;
+};
+
+static void
+chdrs_clear(struct chdrs *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].value);
+	}
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
+/*
+ * The headers to sign: the agent's own (host, x-amz-date, and as the
+ * service needs x-amz-content-sha256 and x-amz-security-token), then the
+ * caller's.  A caller's header the agent sets itself is dropped; a repeated
+ * one gets its values joined with ',' in order.  Sets out->content_sha256.
+ */
+static void
+collect_headers(const struct sigv4_request *req,
+    const struct sigv4_credentials *creds, int s3, struct sigv4_result *out,
+    struct chdrs *hdrs)
+{
+	size_t ngen, i;
+
+	hdrs->v = xcalloc(req->nheaders + 4, sizeof(*hdrs->v));
+	hdrs->n = 0;
+	hdrs->v[hdrs->n++] = make_header("host", req->host);
+	hdrs->v[hdrs->n++] = make_header("x-amz-date", out->amz_date);
+	if (s3 || (req->flags & SIGV4_CONTENT_SHA256) != 0) {
+		out->content_sha256 =
+		    xstrdup(req->payload_hash != NULL ? req->payload_hash
+						      : SIGV4_UNSIGNED_PAYLOAD);
+		hdrs->v[hdrs->n++] =
+		    make_header("x-amz-content-sha256", out->content_sha256);
+	}
+	if (creds->session_token != NULL && creds->session_token[0] != '\0')
+		hdrs->v[hdrs->n++] =
+		    make_header("x-amz-security-token", creds->session_token);
+	ngen = hdrs->n;
+	for (i = 0; i < req->nheaders; i++) {
+		struct chdr h =
+		    make_header(req->headers[i].name, req->headers[i].value);
+		size_t j;
+
+		for (j = 0; j < hdrs->n; j++)
+			if (strcmp(hdrs->v[j].name, h.name) == 0)
+				break;
+		if (j == hdrs->n) {
+			hdrs->v[hdrs->n++] = h;
+			continue;
+		}
+		if (j >= ngen) {
+			char *joined =
+			    xasprintf("%s,%s", hdrs->v[j].value, h.value);
+
+			free(hdrs->v[j].value);
+			hdrs->v[j].value = joined;
+		}
+		free(h.name);
+		free(h.value);
+	}
+	qsort(hdrs->v, hdrs->n, sizeof(*hdrs->v), chdr_cmp);
+}
+
+/*
+ * The canonical request (method, URI, query, headers, signed header names,
+ * payload hash) into out->canonical_request; returns the signed header
+ * names ("host;x-amz-date"), to free.
+ */
+static char *
+canonical_request(const struct sigv4_request *req, int s3,
+    const struct chdrs *hdrs, struct sigv4_result *out)
+{
+	struct buf cr = { 0 }, signed_names = { 0 };
+	size_t i;
+
+	buf_str(&cr, req->method);
+	buf_str(&cr, "\n");
+	if (s3) {
+		buf_str(&cr, out->canonical_uri);
+	} else {
+		/* other services: the already-encoded path encoded again */
+		char *twice = sigv4_uri_encode(
+		    out->canonical_uri, strlen(out->canonical_uri), 1);
+
+		buf_str(&cr, twice);
+		free(twice);
+	}
+	buf_str(&cr, "\n");
+	buf_str(&cr, out->canonical_query);
+	buf_str(&cr, "\n");
+	for (i = 0; i < hdrs->n; i++) {
+		buf_str(&cr, hdrs->v[i].name);
+		buf_str(&cr, ":");
+		buf_str(&cr, hdrs->v[i].value);
+		buf_str(&cr, "\n");
+		if (i > 0)
+			buf_str(&signed_names, ";");
+		buf_str(&signed_names, hdrs->v[i].name);
+	}
+	buf_str(&cr, "\n");
+	buf_str(&cr, signed_names.s);
+	buf_str(&cr, "\n");
+	buf_str(&cr,
+	    req->payload_hash != NULL ? req->payload_hash
+				      : SIGV4_UNSIGNED_PAYLOAD);
+	out->canonical_request = buf_take(&cr);
+	return buf_take(&signed_names);
+}
+
+/* The string to sign, from the canonical request, into out. */
+static void
+string_to_sign(const char *scope, struct sigv4_result *out)
+{
+	char hash[CRYPTO_SHA256_HEX_LEN + 1];
+	struct buf sts = { 0 };
+
+	crypto_sha256_hex(
+	    out->canonical_request, strlen(out->canonical_request), hash);
+	buf_str(&sts, "AWS4-HMAC-SHA256\n");
+	buf_str(&sts, out->amz_date);
+	buf_str(&sts, "\n");
+	buf_str(&sts, scope);
+	buf_str(&sts, "\n");
+	buf_str(&sts, hash);
+	out->string_to_sign = buf_take(&sts);
+}
+
+/*
+ * The signature (the HMAC chain from "AWS4" + secret over date, region,
+ * service and "aws4_request", then over the string to sign) into
+ * out->signature, and the Authorization header into out->authorization.
+ */
+static void
+sign(const struct sigv4_credentials *creds, const struct sigv4_params *params,
+    const char *date, const char *scope, const char *signed_names,
+    struct sigv4_result *out)
+{
+	unsigned char k[CRYPTO_SHA256_LEN], sig[CRYPTO_SHA256_LEN];
+	char *secret_key = xasprintf("AWS4%s", creds->secret_access_key);
+
+	hmac_str(
+	    (const unsigned char *)secret_key, strlen(secret_key), date, k);
+	hmac_str(k, sizeof(k), params->region, k);
+	hmac_str(k, sizeof(k), params->service, k);
+	hmac_str(k, sizeof(k), "aws4_request", k);
+	hmac_str(k, sizeof(k), out->string_to_sign, sig);
+	crypto_hex(sig, sizeof(sig), out->signature);
+	out->authorization = xasprintf("AWS4-HMAC-SHA256 Credential=%s/%s, "
+				       "SignedHeaders=%s, Signature=%s",
+	    creds->access_key_id, scope, signed_names, out->signature);
+	explicit_bzero(k, sizeof(k));
+	xfree_secret_str(secret_key);
+}
+
 int
 sigv4_sign(const struct sigv4_request *req,
     const struct sigv4_credentials *creds, const struct sigv4_params *params,
     struct sigv4_result *out, struct err *err)
 {
-	struct chdr *hdrs = NULL;
-	size_t nhdrs = 0, ngen, i;
-	struct buf cr = { 0 }, signed_names = { 0 }, sts = { 0 };
-	char date[9], scope[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
-	unsigned char k[CRYPTO_SHA256_LEN], sig[CRYPTO_SHA256_LEN];
-	char *secret_key = NULL, *path = NULL;
+	struct chdrs hdrs = { 0 };
+	char date[9], scope[256];
+	char *path = NULL, *signed_names;
 	int s3 = strcmp(params->service, "s3") == 0;
 	struct tm tm;
 
@@ -269,114 +428,13 @@ sigv4_sign(const struct sigv4_request *req,
 		out->canonical_uri = sigv4_uri_encode(path, strlen(path), 1);
 	out->canonical_query = canonical_query(req->query);
 
-	/* headers */
-	hdrs = xcalloc(req->nheaders + 4, sizeof(*hdrs));
-	hdrs[nhdrs++] = make_header("host", req->host);
-	hdrs[nhdrs++] = make_header("x-amz-date", out->amz_date);
-	if (s3 || (req->flags & SIGV4_CONTENT_SHA256) != 0) {
-		out->content_sha256 =
-		    xstrdup(req->payload_hash != NULL ? req->payload_hash
-						      : SIGV4_UNSIGNED_PAYLOAD);
-		hdrs[nhdrs++] =
-		    make_header("x-amz-content-sha256", out->content_sha256);
-	}
-	if (creds->session_token != NULL && creds->session_token[0] != '\0')
-		hdrs[nhdrs++] =
-		    make_header("x-amz-security-token", creds->session_token);
-	/*
-	 * The caller's headers: one the agent sets itself (host, ...) is
-	 * dropped; a repeated one gets its values joined with ',' in order.
-	 */
-	ngen = nhdrs;
-	for (i = 0; i < req->nheaders; i++) {
-		struct chdr h =
-		    make_header(req->headers[i].name, req->headers[i].value);
-		size_t j;
+	collect_headers(req, creds, s3, out, &hdrs);
+	signed_names = canonical_request(req, s3, &hdrs, out);
+	string_to_sign(scope, out);
+	sign(creds, params, date, scope, signed_names, out);
 
-		for (j = 0; j < nhdrs; j++)
-			if (strcmp(hdrs[j].name, h.name) == 0)
-				break;
-		if (j == nhdrs) {
-			hdrs[nhdrs++] = h;
-			continue;
-		}
-		if (j >= ngen) {
-			char *joined =
-			    xasprintf("%s,%s", hdrs[j].value, h.value);
-
-			free(hdrs[j].value);
-			hdrs[j].value = joined;
-		}
-		free(h.name);
-		free(h.value);
-	}
-	qsort(hdrs, nhdrs, sizeof(*hdrs), chdr_cmp);
-
-	/* canonical request */
-	buf_str(&cr, req->method);
-	buf_str(&cr, "\n");
-	if (s3) {
-		buf_str(&cr, out->canonical_uri);
-	} else {
-		/* other services: the already-encoded path encoded again */
-		char *twice = sigv4_uri_encode(
-		    out->canonical_uri, strlen(out->canonical_uri), 1);
-
-		buf_str(&cr, twice);
-		free(twice);
-	}
-	buf_str(&cr, "\n");
-	buf_str(&cr, out->canonical_query);
-	buf_str(&cr, "\n");
-	for (i = 0; i < nhdrs; i++) {
-		buf_str(&cr, hdrs[i].name);
-		buf_str(&cr, ":");
-		buf_str(&cr, hdrs[i].value);
-		buf_str(&cr, "\n");
-		if (i > 0)
-			buf_str(&signed_names, ";");
-		buf_str(&signed_names, hdrs[i].name);
-	}
-	buf_str(&cr, "\n");
-	buf_str(&cr, signed_names.s);
-	buf_str(&cr, "\n");
-	buf_str(&cr,
-	    req->payload_hash != NULL ? req->payload_hash
-				      : SIGV4_UNSIGNED_PAYLOAD);
-	out->canonical_request = buf_take(&cr);
-
-	/* string to sign */
-	crypto_sha256_hex(
-	    out->canonical_request, strlen(out->canonical_request), hash);
-	buf_str(&sts, "AWS4-HMAC-SHA256\n");
-	buf_str(&sts, out->amz_date);
-	buf_str(&sts, "\n");
-	buf_str(&sts, scope);
-	buf_str(&sts, "\n");
-	buf_str(&sts, hash);
-	out->string_to_sign = buf_take(&sts);
-
-	/* signing key: HMAC chain from "AWS4" + secret */
-	secret_key = xasprintf("AWS4%s", creds->secret_access_key);
-	hmac_str(
-	    (const unsigned char *)secret_key, strlen(secret_key), date, k);
-	hmac_str(k, sizeof(k), params->region, k);
-	hmac_str(k, sizeof(k), params->service, k);
-	hmac_str(k, sizeof(k), "aws4_request", k);
-	hmac_str(k, sizeof(k), out->string_to_sign, sig);
-	crypto_hex(sig, sizeof(sig), out->signature);
-	out->authorization = xasprintf("AWS4-HMAC-SHA256 Credential=%s/%s, "
-				       "SignedHeaders=%s, Signature=%s",
-	    creds->access_key_id, scope, signed_names.s, out->signature);
-
-	explicit_bzero(k, sizeof(k));
-	xfree_secret_str(secret_key);
-	for (i = 0; i < nhdrs; i++) {
-		free(hdrs[i].name);
-		free(hdrs[i].value);
-	}
-	free(hdrs);
-	free(signed_names.s);
+	chdrs_clear(&hdrs);
+	free(signed_names);
 	free(path);
 	return 0;
 }

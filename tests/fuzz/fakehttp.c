@@ -12,7 +12,7 @@
 int __wrap_http_send(struct http_client *client, struct http_req *req,
     struct http_resp *resp, struct err *err);
 int __wrap_http_send_retry(struct http_client *client, struct http_req *req,
-    struct http_resp *resp, const struct http_retry *policy,
+    struct http_resp *resp, const struct retry_policy *policy,
     http_prepare_fn prepare, void *arg, struct err *err);
 struct http_client *__wrap_http_client_new(
     const struct http_opts *opts, struct err *err);
@@ -98,7 +98,7 @@ __wrap_http_send(struct http_client *client, struct http_req *req,
 
 int
 __wrap_http_send_retry(struct http_client *client, struct http_req *req,
-    struct http_resp *resp, const struct http_retry *policy,
+    struct http_resp *resp, const struct retry_policy *policy,
     http_prepare_fn prepare, void *arg, struct err *err)
 {
 	(void)policy;

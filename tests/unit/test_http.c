@@ -75,6 +75,33 @@ error_code__json_type_xml_and_header(void **state)
 	http_resp_clear(&r);
 }
 
+/* A JSON error body is parsed, not scanned: escapes come out unescaped. */
+static void
+error_message__json_escaped_quote__whole_message(void **state)
+{
+	struct http_resp r;
+	char buf[64], msg[128];
+
+	(void)state;
+	fake(&r, 400,
+	    "{ \"message\" : \"bucket \\\"my-app\\\" not found\\n\","
+	    " \"__type\":\"com.amazon#ValidationException\"}",
+	    NULL);
+	assert_string_equal(http_error_message(&r, msg, sizeof(msg)),
+	    "bucket \"my-app\" not found\n");
+	assert_string_equal(
+	    http_error_code(&r, buf, sizeof(buf)), "ValidationException");
+	http_resp_clear(&r);
+
+	/* not a JSON object: no JSON field, the header decides */
+	fake(&r, 400, "[\"__type\", \"message\"]",
+	    "x-amzn-ErrorType: ThrottlingException");
+	assert_string_equal(
+	    http_error_code(&r, buf, sizeof(buf)), "ThrottlingException");
+	assert_null(http_error_message(&r, msg, sizeof(msg)));
+	http_resp_clear(&r);
+}
+
 static void
 throttling__400_and_429_and_slowdown(void **state)
 {
@@ -123,7 +150,9 @@ retryable__transport_errors(void **state)
 static void
 backoff__grows_within_bounds(void **state)
 {
-	struct http_retry p = { 5, 100, 1000 };
+	struct retry_policy p = {
+		.attempts = 5, .first_ms = 100, .max_ms = 1000
+	};
 	int n, i;
 
 	(void)state;
@@ -322,6 +351,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(error_code__json_type_xml_and_header),
+		cmocka_unit_test(
+		    error_message__json_escaped_quote__whole_message),
 		cmocka_unit_test(throttling__400_and_429_and_slowdown),
 		cmocka_unit_test(retryable__transport_errors),
 		cmocka_unit_test(backoff__grows_within_bounds),
