@@ -8,11 +8,23 @@
 #include "xalloc.h"
 
 /* The one place out-of-memory ends the process. */
+void
+xalloc_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cdagent: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	abort();
+}
+
 static void
 xalloc_die(size_t size)
 {
-	fprintf(stderr, "cdagent: out of memory allocating %zu bytes\n", size);
-	abort();
+	xalloc_fail("out of memory allocating %zu bytes", size);
 }
 
 void *

@@ -1,7 +1,7 @@
 /*
- * xalloc: allocation that cannot fail.  Out of memory aborts with a message;
- * nothing else in the agent calls abort().  Every x* result is freed with
- * free(), secrets with xfree_secret().
+ * xalloc: allocation that cannot fail.  Out of memory aborts with a message
+ * (xalloc_fail); nothing else in the agent calls abort().  Every x* result is
+ * freed with free(), secrets with xfree_secret().
  */
 #ifndef CDAGENT_XALLOC_H
 #define CDAGENT_XALLOC_H
@@ -15,6 +15,12 @@ void *xrealloc(void *ptr, size_t size);
 /* Grow an array of nmemb elements, checking the multiplication. */
 void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
+/*
+ * Print "cdagent: <message>" on stderr and abort: a library could not
+ * allocate (or failed as only out of memory makes it fail).
+ */
+void xalloc_fail(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap)
