@@ -656,23 +656,17 @@ parse_principal(struct appspec_parser *p, const struct ytree *item,
 	return 0;
 }
 
+/* One entry of permissions (a mapping; appspec_parse_list checked). */
 static int
 parse_permission(struct appspec_parser *p, const struct ytree *item,
-    const char *path, struct appspec_permission *perm)
+    const char *path, void *out)
 {
 	char sub[APPSPEC_PATH_MAX];
+	struct appspec_permission *perm = out;
 	const struct ytree *node;
 
 	perm->line = item->line;
 	perm->col = item->col;
-	if (ytree_is_null(item) || item->kind != YTREE_MAP)
-		return appspec_fail(p, item, path,
-		    "is %s; each entry must be a mapping such as "
-		    "'- object: /opt/app' with 'mode: 755'",
-		    ytree_describe(item));
-	appspec_warn_unknown_keys(
-	    p, item, path, permission_keys, NELEM(permission_keys));
-
 	appspec_subpath(sub, path, ".object");
 	node = appspec_map_get(item, "object");
 	if (appspec_get_text(p, node, sub,
@@ -720,26 +714,20 @@ parse_permission(struct appspec_parser *p, const struct ytree *item,
 int
 appspec_parse_permissions(struct appspec_parser *p, const struct ytree *node)
 {
-	struct appspec *spec = p->spec;
-	char path[APPSPEC_PATH_MAX];
-	size_t i;
+	static const struct appspec_list permissions = {
+		.list_hint = "give a list of mappings such as "
+			     "'- object: /opt/app' with 'mode: 755'",
+		.item_hint = "each entry must be a mapping such as "
+			     "'- object: /opt/app' with 'mode: 755'",
+		.keys = permission_keys,
+		.nkeys = NELEM(permission_keys),
+		.size = sizeof(struct appspec_permission),
+		.parse = parse_permission,
+	};
+	void *items;
+	int ret = appspec_parse_list(p, node, "permissions", &permissions,
+	    &items, &p->spec->npermissions);
 
-	if (ytree_is_null(node))
-		return 0;
-	if (node->kind != YTREE_SEQ)
-		return appspec_fail(p, node, "permissions",
-		    "is %s; give a list of mappings such as "
-		    "'- object: /opt/app' with 'mode: 755'",
-		    ytree_describe(node));
-	if (node->n > 0)
-		spec->permissions =
-		    xcalloc(node->n, sizeof(*spec->permissions));
-	for (i = 0; i < node->n; i++) {
-		snprintf(path, sizeof(path), "permissions[%zu]", i);
-		spec->npermissions++;
-		if (parse_permission(
-			p, node->child[i], path, &spec->permissions[i]) < 0)
-			return -1;
-	}
-	return 0;
+	p->spec->permissions = items;
+	return ret;
 }

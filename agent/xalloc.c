@@ -7,17 +7,17 @@
 
 #include "xalloc.h"
 
-/* The one place out-of-memory ends the process. */
+/* The one place out-of-memory ends the process (formatted on the stack). */
 void
 xalloc_fail(const char *fmt, ...)
 {
+	char msg[256];
 	va_list ap;
 
-	fprintf(stderr, "cdagent: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "cdagent: %s\n", msg);
 	abort();
 }
 
