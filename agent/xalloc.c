@@ -7,24 +7,21 @@
 
 #include "xalloc.h"
 
-/* The one place out-of-memory ends the process (formatted on the stack). */
+/* The one place out-of-memory ends the process. */
 void
-xalloc_fail(const char *fmt, ...)
+xalloc_fail(const char *what)
 {
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "cdagent: %s\n", msg);
+	fprintf(stderr, "cdagent: %s\n", what);
 	abort();
 }
 
 static void
 xalloc_die(size_t size)
 {
-	xalloc_fail("out of memory allocating %zu bytes", size);
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "out of memory allocating %zu bytes", size);
+	xalloc_fail(msg);
 }
 
 void *

@@ -15,12 +15,6 @@ void *xrealloc(void *ptr, size_t size);
 /* Grow an array of nmemb elements, checking the multiplication. */
 void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
-/*
- * Print "cdagent: <message>" on stderr and abort: a library could not
- * allocate (or failed as only out of memory makes it fail).
- */
-void xalloc_fail(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap)
@@ -30,5 +24,11 @@ char *xvasprintf(const char *fmt, va_list ap)
 void xfree_secret(void *ptr, size_t len);
 /* Wipe a NUL-terminated secret string, then free it.  NULL is a no-op. */
 void xfree_secret_str(char *s);
+
+/*
+ * Print "cdagent: <what>" on stderr and abort: a library could not
+ * allocate (or failed as only out of memory makes it fail).
+ */
+void xalloc_fail(const char *what) __attribute__((noreturn));
 
 #endif
