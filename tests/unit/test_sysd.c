@@ -2,13 +2,14 @@
  * Unit tests for sysd without systemd: the sd_notify messages arrive on a
  * datagram socket of the test's own (NOTIFY_SOCKET), the watchdog runs on a
  * fake clock (--wrap=clock_now_ms), and the system bus of sysd_scope_move
- * is a socket pair to a fake systemd in a child process
+ * is a socket pair to a fake systemd in a thread
  * (--wrap=sd_bus_open_system) that reports the StartTransientUnit call it
  * got.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -172,7 +172,8 @@ scopes_available__when_booted_with_systemd(void **state)
  * with `reply` ("ok": a job path; else an error whose message is what it
  * read: "NAME MODE PIDs=PID Description=... CollectMode=... aux=N").
  */
-static void __attribute__((noreturn)) fake_systemd(int fd, const char *reply)
+static int
+fake_systemd(int fd, const char *reply)
 {
 	sd_bus *bus = NULL;
 	sd_bus_message *m = NULL;
@@ -186,20 +187,20 @@ static void __attribute__((noreturn)) fake_systemd(int fd, const char *reply)
 	if (sd_id128_randomize(&id) < 0 || sd_bus_new(&bus) < 0 ||
 	    sd_bus_set_fd(bus, fd, fd) < 0 ||
 	    sd_bus_set_server(bus, 1, id) < 0 || sd_bus_start(bus) < 0)
-		_exit(2);
+		return 2;
 	while ((r = sd_bus_process(bus, &m)) >= 0 && m == NULL)
 		if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
-			_exit(3);
+			return 3;
 	if (m == NULL ||
 	    !sd_bus_message_is_method_call(
 		m, "org.freedesktop.systemd1.Manager", "StartTransientUnit") ||
 	    sd_bus_message_read(m, "ss", &name, &mode) < 0 ||
 	    sd_bus_message_enter_container(m, 'a', "(sv)") < 0)
-		_exit(4);
+		return 4;
 	len += snprintf(seen + len, sizeof(seen) - len, "%s %s", name, mode);
 	while (sd_bus_message_enter_container(m, 'r', "sv") > 0) {
 		if (sd_bus_message_read(m, "s", &key) < 0)
-			_exit(5);
+			return 5;
 		if (strcmp(key, "PIDs") == 0) {
 			const uint32_t *pids;
 			size_t size;
@@ -209,23 +210,23 @@ static void __attribute__((noreturn)) fake_systemd(int fd, const char *reply)
 				m, 'u', (const void **)&pids, &size) < 0 ||
 			    size != sizeof(*pids) ||
 			    sd_bus_message_exit_container(m) < 0)
-				_exit(6);
+				return 6;
 			len += snprintf(seen + len, sizeof(seen) - len,
 			    " PIDs=%u", pids[0]);
 		} else {
 			const char *value;
 
 			if (sd_bus_message_read(m, "v", "s", &value) < 0)
-				_exit(7);
+				return 7;
 			len += snprintf(seen + len, sizeof(seen) - len,
 			    " %s=%s", key, value);
 		}
 		if (sd_bus_message_exit_container(m) < 0)
-			_exit(8);
+			return 8;
 	}
 	if (sd_bus_message_exit_container(m) < 0 ||
 	    sd_bus_message_enter_container(m, 'a', "(sa(sv))") < 0)
-		_exit(9);
+		return 9;
 	for (naux = 0; sd_bus_message_skip(m, "(sa(sv))") > 0; naux++)
 		;
 	snprintf(seen + len, sizeof(seen) - len, " aux=%u", naux);
@@ -235,36 +236,47 @@ static void __attribute__((noreturn)) fake_systemd(int fd, const char *reply)
 	else
 		r = sd_bus_reply_method_errorf(m, "org.test.Seen", "%s", seen);
 	if (r < 0 || sd_bus_flush(bus) < 0)
-		_exit(10);
+		return 10;
 	sd_bus_message_unref(m);
 	sd_bus_flush_close_unref(bus);
-	_exit(0);
+	return 0;
+}
+
+/* The fake systemd's thread: fd and reply in, its status out. */
+struct fake {
+	int fd;
+	const char *reply;
+	int status;
+};
+
+static void *
+fake_thread(void *arg)
+{
+	struct fake *fake = arg;
+
+	fake->status = fake_systemd(fake->fd, fake->reply);
+	return NULL;
 }
 
 /* sysd_scope_move(pid, name, ...) against a fake systemd answering reply. */
 static int
 move_with_fake(int pid, const char *name, const char *reply, struct err *err)
 {
-	int fds[2], status, ret;
-	pid_t child;
+	struct fake fake = { .reply = reply };
+	pthread_t thread;
+	int fds[2], ret;
 
 	assert_int_equal(
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		close(fds[0]);
-		fake_systemd(fds[1], reply);
-	}
-	close(fds[1]);
+	fake.fd = fds[1];
+	assert_int_equal(pthread_create(&thread, NULL, fake_thread, &fake), 0);
 	bus_fd = fds[0];
 	ret = sysd_scope_move(pid, name, "hook scripts of d-1", err);
 	if (bus_fd >= 0)
 		close(bus_fd);
 	bus_fd = -1;
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	assert_int_equal(fake.status, 0);
 	return ret;
 }
 
