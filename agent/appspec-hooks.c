@@ -235,24 +235,18 @@ parse_timeout(struct appspec_parser *p, const struct ytree *node,
 	return 0;
 }
 
+/* One script of a hook (a mapping; appspec_parse_list checked). */
 static int
 parse_script(struct appspec_parser *p, const struct ytree *item,
-    const char *path, struct appspec_script *script)
+    const char *path, void *out)
 {
 	char sub[APPSPEC_PATH_MAX];
+	struct appspec_script *script = out;
 	const struct ytree *node;
 	int b;
 
 	script->line = item->line;
 	script->col = item->col;
-	if (ytree_is_null(item) || item->kind != YTREE_MAP)
-		return appspec_fail(p, item, path,
-		    "is %s; each script must be a mapping such as "
-		    "'- location: scripts/start.sh' (with optional runas, "
-		    "sudo, timeout)",
-		    ytree_describe(item));
-	appspec_warn_unknown_keys(
-	    p, item, path, script_keys, NELEM(script_keys));
 
 	appspec_subpath(sub, path, ".location");
 	node = appspec_map_get(item, "location");
@@ -379,9 +373,22 @@ int
 appspec_parse_hooks(struct appspec_parser *p, const struct ytree *node,
     const struct appspec_opts *opts)
 {
+	static const struct appspec_list scripts = {
+		.list_hint = "give a list of scripts, such as "
+			     "'- location: scripts/start.sh'",
+		.item_hint = "each script must be a mapping such as "
+			     "'- location: scripts/start.sh' (with optional "
+			     "runas, sudo, timeout)",
+		.keys = script_keys,
+		.nkeys = NELEM(script_keys),
+		.size = sizeof(struct appspec_script),
+		.parse = parse_script,
+	};
 	struct appspec *spec = p->spec;
 	char shown[APPSPEC_SHOW_MAX + 4], path[APPSPEC_PATH_MAX];
-	size_t i, j;
+	void *items;
+	size_t i;
+	int r;
 
 	if (ytree_is_null(node))
 		return 0;
@@ -415,11 +422,6 @@ appspec_parse_hooks(struct appspec_parser *p, const struct ytree *node,
 		/* v1 drops an event whose value is null; [] is kept */
 		if (ytree_is_null(value))
 			continue;
-		if (value->kind != YTREE_SEQ)
-			return appspec_fail(p, value, path,
-			    "is %s; give a list of scripts, such as "
-			    "'- location: scripts/start.sh'",
-			    ytree_describe(value));
 		spec->hooks = xreallocarray(
 		    spec->hooks, spec->nhooks + 1, sizeof(*spec->hooks));
 		hook = &spec->hooks[spec->nhooks++];
@@ -427,18 +429,11 @@ appspec_parse_hooks(struct appspec_parser *p, const struct ytree *node,
 		hook->event = xstrdup(key->value);
 		hook->line = key->line;
 		hook->col = key->col;
-		if (value->n > 0)
-			hook->scripts =
-			    xcalloc(value->n, sizeof(*hook->scripts));
-		for (j = 0; j < value->n; j++) {
-			char item_path[APPSPEC_PATH_MAX];
-
-			appspec_subpath(item_path, path, "[%zu]", j);
-			hook->nscripts++;
-			if (parse_script(p, value->child[j], item_path,
-				&hook->scripts[j]) < 0)
-				return -1;
-		}
+		r = appspec_parse_list(
+		    p, value, path, &scripts, &items, &hook->nscripts);
+		hook->scripts = items;
+		if (r < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -80,6 +80,33 @@ void appspec_warn_unknown_keys(struct appspec_parser *p,
 int appspec_get_text(struct appspec_parser *p, const struct ytree *node,
     const char *path, const char *hint, int strip, char **out);
 
+/*
+ * A list section whose items are mappings (files, permissions, a hook's
+ * scripts): what to say when the value or an item has the wrong kind, the
+ * keys an item may have, and how one item of `size` bytes is parsed.
+ */
+struct appspec_list {
+	const char *list_hint; /* after "is <kind>; ": "give a list of ..." */
+	const char
+	    *item_hint; /* likewise: "each entry must be a mapping ..." */
+	const char *const *keys;
+	size_t nkeys;
+	size_t size;
+	int (*parse)(struct appspec_parser *p, const struct ytree *item,
+	    const char *path, void *out);
+};
+
+/*
+ * Parse the list node at path into a new array of list->size-byte items
+ * (*items, with *nitems counted before each item is parsed, so that a
+ * failed one is freed with the rest).  Null (or NULL) is no items.  An item
+ * that is a mapping is checked for unknown keys, then given to
+ * list->parse.
+ */
+int appspec_parse_list(struct appspec_parser *p, const struct ytree *node,
+    const char *path, const struct appspec_list *list, void **items,
+    size_t *nitems);
+
 /* The closest of names to word (edit distance, case-insensitive), or NULL. */
 const char *appspec_suggest(
     const char *word, const char *const *names, size_t nnames);

@@ -150,42 +150,41 @@ field_kind(const struct field *f)
 	return -1;
 }
 
-/*
- * One ACL entry per v1 §6.6.  On failure, why says what is wrong (the
- * caller adds where and what is allowed).
- */
+/* Split text at ':' into at most 4 fields; -1 with why if more. */
 static int
-parse_ace(const char *text, struct appspec_ace *ace, char *why, size_t wsize)
+ace_fields(
+    const char *text, struct field f[4], size_t *n, char *why, size_t wsize)
 {
-	static const struct field none = { "", 0 };
-	struct field f[4];
-	const struct field *name, *perms;
 	const char *s = text;
-	size_t n = 0, i;
-	int kind = -1, idx = 0;
 
-	memset(ace, 0, sizeof(*ace));
+	*n = 0;
 	for (;;) {
 		size_t len = strcspn(s, ":");
 
-		if (n == NELEM(f)) {
+		if (*n == 4) {
 			snprintf(why, wsize, "it has more than 4 parts");
 			return -1;
 		}
-		f[n].s = s;
-		f[n].len = len;
-		n++;
+		f[*n].s = s;
+		f[*n].len = len;
+		(*n)++;
 		if (s[len] == '\0')
-			break;
+			return 0;
 		s += len + 1;
 	}
-	if (n < 2) {
-		snprintf(why, wsize,
-		    "it has %zu part; at least a name and "
-		    "perms separated by ':' are needed",
-		    n);
-		return -1;
-	}
+}
+
+/*
+ * The leading fields of n: [d[efault]:]type: with 4 fields, d/default or a
+ * type with 3.  Sets ace->is_default, *kind (-1: not given) and *idx, the
+ * index of the name field.
+ */
+static int
+ace_prefix(const struct field *f, size_t n, struct appspec_ace *ace, int *kind,
+    int *idx, char *why, size_t wsize)
+{
+	*kind = -1;
+	*idx = 0;
 	if (n == 4) {
 		if (!field_is_default(&f[0])) {
 			snprintf(why, wsize,
@@ -195,29 +194,96 @@ parse_ace(const char *text, struct appspec_ace *ace, char *why, size_t wsize)
 			return -1;
 		}
 		ace->is_default = 1;
-		kind = field_kind(&f[1]);
-		if (kind < 0) {
+		*kind = field_kind(&f[1]);
+		if (*kind < 0) {
 			snprintf(why, wsize,
 			    "'%.*s' is not an entry type (u, user, g, group, "
 			    "m, mask, o, other)",
 			    (int)f[1].len, f[1].s);
 			return -1;
 		}
-		idx = 2;
+		*idx = 2;
 	} else if (n == 3) {
 		if (field_is_default(&f[0])) {
 			ace->is_default = 1;
-		} else if ((kind = field_kind(&f[0])) < 0) {
+		} else if ((*kind = field_kind(&f[0])) < 0) {
 			snprintf(why, wsize,
 			    "'%.*s' is neither d/default nor an entry type "
 			    "(u, user, g, group, m, mask, o, other)",
 			    (int)f[0].len, f[0].s);
 			return -1;
 		}
-		idx = 1;
+		*idx = 1;
 	}
+	return 0;
+}
+
+/* The permission field: one octal digit, or letters among r, w, x, -. */
+static int
+ace_perms(const struct field *perms, unsigned *out, char *why, size_t wsize)
+{
+	size_t i;
+
+	*out = 0;
+	if (perms->len == 1 && isdigit((unsigned char)perms->s[0])) {
+		if (perms->s[0] > '7') {
+			snprintf(why, wsize, "'%c' is not a permission digit",
+			    perms->s[0]);
+			return -1;
+		}
+		*out = (unsigned)(perms->s[0] - '0');
+		return 0;
+	}
+	for (i = 0; i < perms->len; i++) {
+		switch (perms->s[i]) {
+		case 'r':
+			*out |= 4;
+			break;
+		case 'w':
+			*out |= 2;
+			break;
+		case 'x':
+			*out |= 1;
+			break;
+		case '-':
+			break;
+		default:
+			snprintf(why, wsize,
+			    "'%c' is not a permission character",
+			    isprint((unsigned char)perms->s[i]) ? perms->s[i]
+								: '?');
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One ACL entry per v1 §6.6.  On failure, why says what is wrong (the
+ * caller adds where and what is allowed).
+ */
+static int
+parse_ace(const char *text, struct appspec_ace *ace, char *why, size_t wsize)
+{
+	static const struct field none = { "", 0 };
+	struct field f[4];
+	const struct field *name;
+	size_t n;
+	int kind, idx;
+
+	memset(ace, 0, sizeof(*ace));
+	if (ace_fields(text, f, &n, why, wsize) < 0)
+		return -1;
+	if (n < 2) {
+		snprintf(why, wsize,
+		    "it has %zu part; at least a name and "
+		    "perms separated by ':' are needed",
+		    n);
+		return -1;
+	}
+	if (ace_prefix(f, n, ace, &kind, &idx, why, wsize) < 0)
+		return -1;
 	name = &f[idx];
-	perms = &f[idx + 1];
 	if (kind < 0) {
 		/* no type given: a bare m/mask or o/other names the type */
 		kind = field_kind(name);
@@ -241,37 +307,8 @@ parse_ace(const char *text, struct appspec_ace *ace, char *why, size_t wsize)
 		return -1;
 	}
 	ace->kind = (enum appspec_ace_kind)kind;
-	if (perms->len == 1 && isdigit((unsigned char)perms->s[0])) {
-		if (perms->s[0] > '7') {
-			snprintf(why, wsize, "'%c' is not a permission digit",
-			    perms->s[0]);
-			return -1;
-		}
-		ace->perms = (unsigned)(perms->s[0] - '0');
-	} else {
-		for (i = 0; i < perms->len; i++) {
-			switch (perms->s[i]) {
-			case 'r':
-				ace->perms |= 4;
-				break;
-			case 'w':
-				ace->perms |= 2;
-				break;
-			case 'x':
-				ace->perms |= 1;
-				break;
-			case '-':
-				break;
-			default:
-				snprintf(why, wsize,
-				    "'%c' is not a permission character",
-				    isprint((unsigned char)perms->s[i])
-					? perms->s[i]
-					: '?');
-				return -1;
-			}
-		}
-	}
+	if (ace_perms(&f[idx + 1], &ace->perms, why, wsize) < 0)
+		return -1;
 	ace->name = xstrndup(name->s, name->len);
 	return 0;
 }
@@ -656,23 +693,17 @@ parse_principal(struct appspec_parser *p, const struct ytree *item,
 	return 0;
 }
 
+/* One entry of permissions (a mapping; appspec_parse_list checked). */
 static int
 parse_permission(struct appspec_parser *p, const struct ytree *item,
-    const char *path, struct appspec_permission *perm)
+    const char *path, void *out)
 {
 	char sub[APPSPEC_PATH_MAX];
+	struct appspec_permission *perm = out;
 	const struct ytree *node;
 
 	perm->line = item->line;
 	perm->col = item->col;
-	if (ytree_is_null(item) || item->kind != YTREE_MAP)
-		return appspec_fail(p, item, path,
-		    "is %s; each entry must be a mapping such as "
-		    "'- object: /opt/app' with 'mode: 755'",
-		    ytree_describe(item));
-	appspec_warn_unknown_keys(
-	    p, item, path, permission_keys, NELEM(permission_keys));
-
 	appspec_subpath(sub, path, ".object");
 	node = appspec_map_get(item, "object");
 	if (appspec_get_text(p, node, sub,
@@ -720,26 +751,20 @@ parse_permission(struct appspec_parser *p, const struct ytree *item,
 int
 appspec_parse_permissions(struct appspec_parser *p, const struct ytree *node)
 {
-	struct appspec *spec = p->spec;
-	char path[APPSPEC_PATH_MAX];
-	size_t i;
+	static const struct appspec_list permissions = {
+		.list_hint = "give a list of mappings such as "
+			     "'- object: /opt/app' with 'mode: 755'",
+		.item_hint = "each entry must be a mapping such as "
+			     "'- object: /opt/app' with 'mode: 755'",
+		.keys = permission_keys,
+		.nkeys = NELEM(permission_keys),
+		.size = sizeof(struct appspec_permission),
+		.parse = parse_permission,
+	};
+	void *items;
+	int ret = appspec_parse_list(p, node, "permissions", &permissions,
+	    &items, &p->spec->npermissions);
 
-	if (ytree_is_null(node))
-		return 0;
-	if (node->kind != YTREE_SEQ)
-		return appspec_fail(p, node, "permissions",
-		    "is %s; give a list of mappings such as "
-		    "'- object: /opt/app' with 'mode: 755'",
-		    ytree_describe(node));
-	if (node->n > 0)
-		spec->permissions =
-		    xcalloc(node->n, sizeof(*spec->permissions));
-	for (i = 0; i < node->n; i++) {
-		snprintf(path, sizeof(path), "permissions[%zu]", i);
-		spec->npermissions++;
-		if (parse_permission(
-			p, node->child[i], path, &spec->permissions[i]) < 0)
-			return -1;
-	}
-	return 0;
+	p->spec->permissions = items;
+	return ret;
 }

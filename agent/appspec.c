@@ -325,26 +325,21 @@ parse_os(struct appspec_parser *p, const struct ytree *doc)
 	return 0;
 }
 
+/* One entry of files (a mapping; appspec_parse_list checked). */
 static int
 parse_file(struct appspec_parser *p, const struct ytree *item, const char *path,
-    struct appspec_file *file)
+    void *out)
 {
 	static const char hint[] =
 	    "give a path such as source: config/app.conf";
 	static const char dhint[] =
 	    "give an absolute path such as destination: /etc/app";
 	char sub[APPSPEC_PATH_MAX], shown[APPSPEC_SHOW_MAX + 4];
+	struct appspec_file *file = out;
 	const struct ytree *node;
 
 	file->line = item->line;
 	file->col = item->col;
-	if (ytree_is_null(item) || item->kind != YTREE_MAP)
-		return appspec_fail(p, item, path,
-		    "is %s; each entry must be a mapping such as "
-		    "'- source: app/' with 'destination: /opt/app'",
-		    ytree_describe(item));
-	appspec_warn_unknown_keys(p, item, path, file_keys, NELEM(file_keys));
-
 	appspec_subpath(sub, path, ".source");
 	node = appspec_map_get(item, "source");
 	if (appspec_get_text(p, node, sub, hint, 0, &file->source) < 0)
@@ -381,30 +376,59 @@ parse_file(struct appspec_parser *p, const struct ytree *item, const char *path,
 	return 0;
 }
 
-static int
-parse_files(struct appspec_parser *p, const struct ytree *doc)
+int
+appspec_parse_list(struct appspec_parser *p, const struct ytree *node,
+    const char *path, const struct appspec_list *list, void **items,
+    size_t *nitems)
 {
-	const struct ytree *node = appspec_map_get(doc, "files");
-	struct appspec *spec = p->spec;
-	char path[APPSPEC_PATH_MAX];
+	char item_path[APPSPEC_PATH_MAX];
 	size_t i;
 
+	*items = NULL;
+	*nitems = 0;
 	if (ytree_is_null(node))
 		return 0;
 	if (node->kind != YTREE_SEQ)
-		return appspec_fail(p, node, "files",
-		    "is %s; give a list of mappings such as "
-		    "'- source: app/' with 'destination: /opt/app'",
-		    ytree_describe(node));
+		return appspec_fail(p, node, path, "is %s; %s",
+		    ytree_describe(node), list->list_hint);
 	if (node->n > 0)
-		spec->files = xcalloc(node->n, sizeof(*spec->files));
+		*items = xcalloc(node->n, list->size);
 	for (i = 0; i < node->n; i++) {
-		snprintf(path, sizeof(path), "files[%zu]", i);
-		spec->nfiles++;
-		if (parse_file(p, node->child[i], path, &spec->files[i]) < 0)
+		const struct ytree *item = node->child[i];
+
+		appspec_subpath(item_path, path, "[%zu]", i);
+		(*nitems)++;
+		if (ytree_is_null(item) || item->kind != YTREE_MAP)
+			return appspec_fail(p, item, item_path, "is %s; %s",
+			    ytree_describe(item), list->item_hint);
+		appspec_warn_unknown_keys(
+		    p, item, item_path, list->keys, list->nkeys);
+		if (list->parse(p, item, item_path,
+			(char *)*items + i * list->size) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+parse_files(struct appspec_parser *p, const struct ytree *doc)
+{
+	static const struct appspec_list files = {
+		.list_hint = "give a list of mappings such as "
+			     "'- source: app/' with 'destination: /opt/app'",
+		.item_hint = "each entry must be a mapping such as "
+			     "'- source: app/' with 'destination: /opt/app'",
+		.keys = file_keys,
+		.nkeys = NELEM(file_keys),
+		.size = sizeof(struct appspec_file),
+		.parse = parse_file,
+	};
+	void *items;
+	int ret = appspec_parse_list(p, appspec_map_get(doc, "files"), "files",
+	    &files, &items, &p->spec->nfiles);
+
+	p->spec->files = items;
+	return ret;
 }
 
 static int

@@ -27,7 +27,7 @@ crypto_ca_set_new(void)
 
 	set->certs = sk_X509_new_null();
 	if (set->certs == NULL)
-		abort();
+		xalloc_fail("OpenSSL could not allocate a certificate list");
 	return set;
 }
 
@@ -58,7 +58,8 @@ crypto_ca_set_add_file(
 		return err_sys(err, "cannot read CA certificate file %s", path);
 	while ((cert = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
 		if (sk_X509_push(set->certs, cert) <= 0)
-			abort();
+			xalloc_fail("OpenSSL could not allocate a certificate "
+				    "list");
 		n++;
 	}
 	fclose(fp);

@@ -24,14 +24,6 @@ crypto_lib_version(void)
 	return OpenSSL_version(OPENSSL_VERSION);
 }
 
-/* OpenSSL failing to hash is out of memory or a broken install. */
-static void
-crypto_die(const char *what)
-{
-	fprintf(stderr, "cdagent: OpenSSL failed to compute %s\n", what);
-	abort();
-}
-
 void
 crypto_sha256(
     const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN])
@@ -40,7 +32,8 @@ crypto_sha256(
 
 	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 ||
 	    n != CRYPTO_SHA256_LEN)
-		crypto_die("SHA-256");
+		/* out of memory or a broken install */
+		xalloc_fail("OpenSSL failed to compute SHA-256");
 }
 
 void
@@ -74,15 +67,7 @@ crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
 
 	if (HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) == NULL ||
 	    n != CRYPTO_SHA256_LEN)
-		crypto_die("HMAC-SHA256");
-}
-
-/* OpenSSL could not allocate an object: out of memory. */
-static void
-crypto_oom(const char *what)
-{
-	fprintf(stderr, "cdagent: OpenSSL could not allocate %s\n", what);
-	abort();
+		xalloc_fail("OpenSSL failed to compute HMAC-SHA256");
 }
 
 /* OpenSSL's reason for the last failure, then an empty error queue. */
@@ -118,20 +103,24 @@ crypto_is_pem(const unsigned char *buf, size_t len)
 }
 
 /*
- * Decode a whole DER PKCS7 (trailing bytes are refused), or NULL with
- * OpenSSL's error queue saying why.
+ * Decode a whole DER PKCS7 (trailing bytes are refused), or NULL with err
+ * saying why.
  */
 static PKCS7 *
-crypto_d2i_pkcs7(const unsigned char *der, long len, int *trailing)
+crypto_d2i_pkcs7(const unsigned char *der, long len, struct err *err)
 {
 	const unsigned char *p = der;
 	PKCS7 *p7 = d2i_PKCS7(NULL, &p, len);
+	char reason[160];
 
-	*trailing = 0;
-	if (p7 != NULL && p != der + len) {
+	if (p7 == NULL)
+		err_set(err, E_PARSE, "Failed to parse PKCS7: %s",
+		    crypto_reason(reason, sizeof(reason)));
+	else if (p != der + len) {
 		PKCS7_free(p7);
-		*trailing = 1;
-		return NULL;
+		p7 = NULL;
+		err_set(err, E_PARSE,
+		    "Failed to parse PKCS7: bytes after the message");
 	}
 	return p7;
 }
@@ -146,7 +135,7 @@ crypto_pem_pkcs7(BIO *bio, PKCS7 **out, struct err *err)
 	char *name = NULL, *header = NULL, reason[160];
 	unsigned char *data = NULL;
 	long data_len = 0;
-	int trailing = 0, ret = -1;
+	int ret = -1;
 
 	*out = NULL;
 	if (PEM_read_bio(bio, &name, &header, &data, &data_len) != 1)
@@ -164,17 +153,9 @@ crypto_pem_pkcs7(BIO *bio, PKCS7 **out, struct err *err)
 		    "Failed to parse PKCS7: the PEM block has headers");
 		goto out;
 	}
-	*out = crypto_d2i_pkcs7(data, data_len, &trailing);
-	if (*out == NULL) {
-		if (trailing)
-			err_set(err, E_PARSE,
-			    "Failed to parse PKCS7: bytes after the message");
-		else
-			err_set(err, E_PARSE, "Failed to parse PKCS7: %s",
-			    crypto_reason(reason, sizeof(reason)));
-		goto out;
-	}
-	ret = 0;
+	*out = crypto_d2i_pkcs7(data, data_len, err);
+	if (*out != NULL)
+		ret = 0;
 out:
 	OPENSSL_free(name);
 	OPENSSL_free(header);
@@ -193,7 +174,7 @@ crypto_pkcs7_open(const void *der_or_pem, size_t len, char **content,
 	PKCS7 *p7 = NULL;
 	BUF_MEM *mem = NULL;
 	char reason[160];
-	int trailing = 0, ret = -1;
+	int ret = -1;
 
 	*content = NULL;
 	*content_len = 0;
@@ -208,22 +189,13 @@ crypto_pkcs7_open(const void *der_or_pem, size_t len, char **content,
 	if (crypto_is_pem(buf, len)) {
 		in = BIO_new_mem_buf(buf, (int)len);
 		if (in == NULL)
-			crypto_oom("a memory BIO");
+			xalloc_fail("OpenSSL could not allocate a memory BIO");
 		if (crypto_pem_pkcs7(in, &p7, err) < 0)
 			goto out;
 	} else {
-		p7 = crypto_d2i_pkcs7(buf, (long)len, &trailing);
-		if (p7 == NULL) {
-			if (trailing)
-				err_set(err, E_PARSE,
-				    "Failed to parse PKCS7: bytes after the "
-				    "message");
-			else
-				err_set(err, E_PARSE,
-				    "Failed to parse PKCS7: %s",
-				    crypto_reason(reason, sizeof(reason)));
+		p7 = crypto_d2i_pkcs7(buf, (long)len, err);
+		if (p7 == NULL)
 			goto out;
-		}
 	}
 	if (!PKCS7_type_is_signed(p7)) {
 		err_set(err, E_PARSE,
@@ -239,7 +211,8 @@ crypto_pkcs7_open(const void *der_or_pem, size_t len, char **content,
 	/* a secure-memory BIO clears the (secret-bearing) content on free */
 	out = BIO_new(BIO_s_secmem());
 	if (store == NULL || out == NULL)
-		crypto_oom("a PKCS7 verification context");
+		xalloc_fail("OpenSSL could not allocate a PKCS7 "
+			    "verification context");
 	if (PKCS7_verify(p7, NULL, store, NULL, out, PKCS7_NOVERIFY) != 1) {
 		err_set(err, E_AUTH, "PKCS7 signature verification failed: %s",
 		    crypto_reason(reason, sizeof(reason)));

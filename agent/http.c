@@ -226,7 +226,7 @@ http_client_new(const struct http_opts *opts, struct err *err)
 	}
 	client->share = curl_share_init();
 	if (client->share == NULL)
-		abort();
+		xalloc_fail("libcurl could not allocate a share handle");
 	curl_share_setopt(client->share, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(client->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(client->share, CURLSHOPT_USERDATA, client);
@@ -618,7 +618,7 @@ xfer_setup(struct xfer *x)
 
 		xfree_secret_str(line);
 		if (grown == NULL)
-			abort();
+			xalloc_fail("libcurl could not allocate a header list");
 		x->slist = grown;
 	}
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, x->slist);
@@ -769,7 +769,7 @@ http_send(struct http_client *client, struct http_req *req,
 	if (client->easy == NULL) {
 		client->easy = curl_easy_init();
 		if (client->easy == NULL)
-			abort();
+			xalloc_fail("libcurl could not allocate a transfer");
 	} else {
 		curl_easy_reset(client->easy);
 	}
@@ -1010,7 +1010,7 @@ http_multi_new(struct http_client *client, int max_connections)
 	m->client = client;
 	m->multi = curl_multi_init();
 	if (m->multi == NULL)
-		abort();
+		xalloc_fail("libcurl could not allocate a multi handle");
 	if (max_connections > 0) {
 		curl_multi_setopt(m->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 		    (long)max_connections);
@@ -1064,7 +1064,7 @@ http_multi_add(struct http_multi *m, struct http_req *req,
 	x->client = m->client;
 	x->easy = curl_easy_init();
 	if (x->easy == NULL)
-		abort();
+		xalloc_fail("libcurl could not allocate a transfer");
 	x->req = req;
 	x->resp = resp;
 	x->tag = tag;
@@ -1073,7 +1073,7 @@ http_multi_add(struct http_multi *m, struct http_req *req,
 	x->next = m->running;
 	m->running = x;
 	if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK)
-		abort();
+		xalloc_fail("libcurl could not add a transfer");
 }
 
 int
@@ -1084,7 +1084,7 @@ http_multi_next(struct http_multi *m, void **tag, int *rc, struct err *err)
 		int queued, still;
 
 		if (curl_multi_perform(m->multi, &still) != CURLM_OK)
-			abort();
+			xalloc_fail("libcurl's multi interface failed");
 		while (
 		    (msg = curl_multi_info_read(m->multi, &queued)) != NULL) {
 			struct xfer *x = NULL;

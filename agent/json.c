@@ -22,8 +22,7 @@ static struct json *
 wrap(cJSON *c)
 {
 	if (c == NULL) {
-		fprintf(stderr, "cdagent: out of memory building JSON\n");
-		abort();
+		xalloc_fail("out of memory building JSON");
 	}
 	return (struct json *)c;
 }
@@ -103,8 +102,7 @@ json_print(const struct json *value)
 	char *text = cJSON_PrintUnformatted(cj(value));
 
 	if (text == NULL) {
-		fprintf(stderr, "cdagent: out of memory printing JSON\n");
-		abort();
+		xalloc_fail("out of memory printing JSON");
 	}
 	return text;
 }

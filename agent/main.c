@@ -136,6 +136,53 @@ next_option(int argc, char **argv, const char *command, const char *optstring,
 	return c;
 }
 
+/* What the options of version, config, run and status set. */
+struct cmd_args {
+	const char *path; /* -c FILE */
+	int as_json;	  /* --json */
+};
+
+/*
+ * The options of command (as optstring and longopts allow): -c FILE and
+ * --json into args, -h prints help(); no operands.  Returns -1 to go on,
+ * else the exit status (0 after the help).
+ */
+static int
+parse_args(int argc, char **argv, const char *command, const char *optstring,
+    const struct option *longopts, void (*help)(void), struct cmd_args *args)
+{
+	int c;
+
+	while (
+	    (c = next_option(argc, argv, command, optstring, longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			args->path = optarg;
+			break;
+		case 'j':
+			args->as_json = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(
+		    command, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+static void
+help_version(void)
+{
+	printf("usage: cdagent version\n\n"
+	       "Print the agent version and the versions of "
+	       "the libraries it runs with.\n");
+}
+
 static int
 cmd_version(int argc, char **argv)
 {
@@ -143,20 +190,12 @@ cmd_version(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	struct cmd_args args = { 0 };
+	int ret = parse_args(
+	    argc, argv, "version", "+h", longopts, help_version, &args);
 
-	while ((c = next_option(argc, argv, "version", "+h", longopts)) != -1) {
-		if (c == 'h') {
-			printf("usage: cdagent version\n\n"
-			       "Print the agent version and the versions of "
-			       "the libraries it runs with.\n");
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
-	if (optind < argc)
-		return usage_error(
-		    "version", "unexpected argument '%s'", argv[optind]);
+	if (ret >= 0)
+		return ret;
 	printf("cdagent %s\n", PACKAGE_VERSION);
 	printf("  %s\n", http_lib_version());
 	printf("  %s\n", crypto_lib_version());
@@ -178,97 +217,10 @@ print_diags(const struct cfg_diag *diags, size_t n)
 		    diags[i].is_error ? "error" : "warning", diags[i].msg);
 }
 
-static int
-cmd_config(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "config-file", required_argument, NULL, 'c' },
-		{ "config_file", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct err err = ERR_INIT;
-	struct cfg *cfg = NULL;
-	struct cfg_onprem *onprem = NULL;
-	const char *path = NULL;
-	int c, ret = EXIT_CONFIG, as_json = 0;
-
-	while (
-	    (c = next_option(argc, argv, "config", "+:c:h", longopts)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'j':
-			as_json = 1;
-			break;
-		case 'h':
-			printf("usage: cdagent config [-c FILE] [--json]\n\n"
-			       "Read the agent configuration, report every "
-			       "problem with its file and line,\n"
-			       "and print each key's effective value "
-			       "(defaults included).\n\n"
-			       "  -c, --config-file FILE  the file to read "
-			       "(default %s,\n"
-			       "                          else %s, else "
-			       "built-in defaults)\n"
-			       "      --json              one JSON document: "
-			       "each key's value and where it\n"
-			       "                          came from (file:line "
-			       "or default)\n",
-			    CFG_DEFAULT_PATH, CFG_LEGACY_PATH);
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error(
-		    "config", "unexpected argument '%s'", argv[optind]);
-
-	cfg = cfg_new();
-	if (path == NULL)
-		path = cfg_default_path();
-	if (path != NULL && cfg_load_file(cfg, path, &err) < 0) {
-		print_diags(cfg->diags, cfg->ndiags);
-		goto out;
-	}
-	print_diags(cfg->diags, cfg->ndiags);
-	if (cfg_check_fips(cfg, getenv("AWS_REGION"), &err) < 0) {
-		fprintf(stderr, "cdagent: error: %s\n", err.msg);
-		goto out;
-	}
-	if (cfg_onprem_load(cfg->on_premises_config_file, &onprem, &err) < 0) {
-		fprintf(stderr, "cdagent: error: %s\n", err.msg);
-		goto out;
-	}
-	if (onprem != NULL) {
-		print_diags(onprem->diags, onprem->ndiags);
-		if (cfg_check_fips(cfg, onprem->region, &err) < 0) {
-			fprintf(stderr, "cdagent: error: %s\n", err.msg);
-			goto out;
-		}
-	}
-	if (as_json) {
-		char *text = cfg_to_json(cfg);
-
-		printf("%s\n", text);
-		free(text);
-		ret = 0;
-		goto out;
-	}
-	cfg_print(cfg, stdout);
-	if (onprem != NULL)
-		cfg_onprem_print(onprem, stdout);
-	ret = 0;
-out:
-	cfg_onprem_free(onprem);
-	cfg_free(cfg);
-	return ret;
-}
-
-/* Read the configuration for run/status; NULL after printing why. */
+/*
+ * Read the configuration (path NULL: the default one) for config, run and
+ * status; NULL after printing why.
+ */
 static struct cfg *
 load_cfg(const char *path)
 {
@@ -285,6 +237,84 @@ load_cfg(const char *path)
 		return NULL;
 	}
 	return cfg;
+}
+
+static void
+help_config(void)
+{
+	printf("usage: cdagent config [-c FILE] [--json]\n\n"
+	       "Read the agent configuration, report every "
+	       "problem with its file and line,\n"
+	       "and print each key's effective value "
+	       "(defaults included).\n\n"
+	       "  -c, --config-file FILE  the file to read "
+	       "(default %s,\n"
+	       "                          else %s, else "
+	       "built-in defaults)\n"
+	       "      --json              one JSON document: "
+	       "each key's value and where it\n"
+	       "                          came from (file:line "
+	       "or default)\n",
+	    CFG_DEFAULT_PATH, CFG_LEGACY_PATH);
+}
+
+/*
+ * The checks beyond the file: FIPS mode against the region, the
+ * on-premises file.  *onprem is set when there is one.
+ */
+static int
+check_cfg(const struct cfg *cfg, struct cfg_onprem **onprem, struct err *err)
+{
+	if (cfg_check_fips(cfg, getenv("AWS_REGION"), err) < 0 ||
+	    cfg_onprem_load(cfg->on_premises_config_file, onprem, err) < 0)
+		return -1;
+	if (*onprem == NULL)
+		return 0;
+	print_diags((*onprem)->diags, (*onprem)->ndiags);
+	return cfg_check_fips(cfg, (*onprem)->region, err);
+}
+
+static int
+cmd_config(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "config_file", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err err = ERR_INIT;
+	struct cfg *cfg;
+	struct cfg_onprem *onprem = NULL;
+	struct cmd_args args = { 0 };
+	int ret = parse_args(
+	    argc, argv, "config", "+:c:h", longopts, help_config, &args);
+
+	if (ret >= 0)
+		return ret;
+	cfg = load_cfg(args.path);
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	print_diags(cfg->diags, cfg->ndiags);
+	if (check_cfg(cfg, &onprem, &err) < 0) {
+		fprintf(stderr, "cdagent: error: %s\n", err.msg);
+		ret = EXIT_CONFIG;
+	} else if (args.as_json) {
+		char *text = cfg_to_json(cfg);
+
+		printf("%s\n", text);
+		free(text);
+		ret = 0;
+	} else {
+		cfg_print(cfg, stdout);
+		if (onprem != NULL)
+			cfg_onprem_print(onprem, stdout);
+		ret = 0;
+	}
+	cfg_onprem_free(onprem);
+	cfg_free(cfg);
+	return ret;
 }
 
 /* The agent log: journald under systemd, else stderr; and the v1 file. */
@@ -316,6 +346,23 @@ open_agent_log(const struct cfg *cfg)
 	free(path);
 }
 
+static void
+help_run(void)
+{
+	printf("usage: cdagent run [-c FILE]\n\n"
+	       "Run the agent in the foreground: poll the "
+	       "CodeDeploy Commands API and carry\n"
+	       "out the deployments it hands out.  SIGTERM "
+	       "stops it (running commands are\n"
+	       "given kill_agent_max_wait_time_seconds to "
+	       "finish); SIGHUP re-reads FILE and reopens\n"
+	       "the log file.  A configuration or credential "
+	       "error exits 78.\n\n"
+	       "  -c, --config-file FILE  the configuration "
+	       "(default %s)\n",
+	    CFG_DEFAULT_PATH);
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -325,49 +372,38 @@ cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	struct cmd_args args = { 0 };
 	struct cfg *cfg;
-	int c, ret;
+	int ret =
+	    parse_args(argc, argv, "run", "+:c:h", longopts, help_run, &args);
 
-	while ((c = next_option(argc, argv, "run", "+:c:h", longopts)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			printf("usage: cdagent run [-c FILE]\n\n"
-			       "Run the agent in the foreground: poll the "
-			       "CodeDeploy Commands API and carry\n"
-			       "out the deployments it hands out.  SIGTERM "
-			       "stops it (running commands are\n"
-			       "given kill_agent_max_wait_time_seconds to "
-			       "finish); SIGHUP re-reads FILE and reopens\n"
-			       "the log file.  A configuration or credential "
-			       "error exits 78.\n\n"
-			       "  -c, --config-file FILE  the configuration "
-			       "(default %s)\n",
-			    CFG_DEFAULT_PATH);
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error(
-		    "run", "unexpected argument '%s'", argv[optind]);
-	if (path == NULL)
-		path = cfg_default_path();
-	cfg = load_cfg(path);
+	if (ret >= 0)
+		return ret;
+	/* the daemon re-reads the same file on SIGHUP */
+	if (args.path == NULL)
+		args.path = cfg_default_path();
+	cfg = load_cfg(args.path);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
 	open_agent_log(cfg);
 	/* issue 16: configuration warnings in the agent log and journald */
 	for (size_t i = 0; i < cfg->ndiags; i++)
 		log_warn("%s", cfg->diags[i].msg);
-	ret = daemon_main(cfg, path);
+	ret = daemon_main(cfg, args.path);
 	log_close();
 	cfg_free(cfg);
 	return ret;
+}
+
+static void
+help_status(void)
+{
+	printf("usage: cdagent status [-c FILE] [--json]\n\n"
+	       "Say whether the agent runs, its pid, its last "
+	       "successful poll, the commands\n"
+	       "in flight and its last error.  Exit status: 0 "
+	       "running, 3 not running,\n"
+	       "78 the configuration cannot be read.\n");
 }
 
 static int
@@ -379,38 +415,17 @@ cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	struct cmd_args args = { 0 };
 	struct cfg *cfg;
-	int c, as_json = 0, ret;
+	int ret = parse_args(
+	    argc, argv, "status", "+:c:jh", longopts, help_status, &args);
 
-	while (
-	    (c = next_option(argc, argv, "status", "+:c:jh", longopts)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'j':
-			as_json = 1;
-			break;
-		case 'h':
-			printf("usage: cdagent status [-c FILE] [--json]\n\n"
-			       "Say whether the agent runs, its pid, its last "
-			       "successful poll, the commands\n"
-			       "in flight and its last error.  Exit status: 0 "
-			       "running, 3 not running,\n"
-			       "78 the configuration cannot be read.\n");
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error(
-		    "status", "unexpected argument '%s'", argv[optind]);
-	cfg = load_cfg(path);
+	if (ret >= 0)
+		return ret;
+	cfg = load_cfg(args.path);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	ret = status_main(cfg, as_json, stdout);
+	ret = status_main(cfg, args.as_json, stdout);
 	cfg_free(cfg);
 	return ret;
 }

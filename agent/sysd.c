@@ -1,4 +1,8 @@
-/* sysd: sd_notify behind the agent's own interface. */
+/*
+ * sysd: systemd behind the agent's own interface: sd_notify (readiness,
+ * status, watchdog) and transient scopes for hooks (StartTransientUnit over
+ * the system bus).
+ */
 #include "config.h"
 
 #include <stdarg.h>

@@ -1,7 +1,8 @@
 /*
- * sysd: talking to systemd as a service (sd_notify): readiness, status
- * lines and the watchdog.  Every call is a no-op when the agent was not
- * started by systemd (no NOTIFY_SOCKET).
+ * sysd: talking to systemd.  As a service (sd_notify): readiness, status
+ * lines and the watchdog; each of those calls is a no-op when the agent was
+ * not started by systemd (no NOTIFY_SOCKET).  And over the system bus:
+ * transient scopes that keep a hook alive across the agent's restart.
  */
 #ifndef CDAGENT_SYSD_H
 #define CDAGENT_SYSD_H

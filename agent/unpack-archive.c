@@ -21,7 +21,12 @@
 const char *
 unpack_lib_version(void)
 {
-	return archive_version_details();
+	/* asked once: libarchive leaks its previous answer on each call */
+	static const char *details;
+
+	if (details == NULL)
+		details = archive_version_details();
+	return details;
 }
 
 static const char *

@@ -8,11 +8,20 @@
 #include "xalloc.h"
 
 /* The one place out-of-memory ends the process. */
+void
+xalloc_fail(const char *what)
+{
+	fprintf(stderr, "cdagent: %s\n", what);
+	abort();
+}
+
 static void
 xalloc_die(size_t size)
 {
-	fprintf(stderr, "cdagent: out of memory allocating %zu bytes\n", size);
-	abort();
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "out of memory allocating %zu bytes", size);
+	xalloc_fail(msg);
 }
 
 void *

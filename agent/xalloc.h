@@ -1,7 +1,7 @@
 /*
- * xalloc: allocation that cannot fail.  Out of memory aborts with a message;
- * nothing else in the agent calls abort().  Every x* result is freed with
- * free(), secrets with xfree_secret().
+ * xalloc: allocation that cannot fail.  Out of memory aborts with a message
+ * (xalloc_fail); nothing else in the agent calls abort().  Every x* result is
+ * freed with free(), secrets with xfree_secret().
  */
 #ifndef CDAGENT_XALLOC_H
 #define CDAGENT_XALLOC_H
@@ -24,5 +24,11 @@ char *xvasprintf(const char *fmt, va_list ap)
 void xfree_secret(void *ptr, size_t len);
 /* Wipe a NUL-terminated secret string, then free it.  NULL is a no-op. */
 void xfree_secret_str(char *s);
+
+/*
+ * Print "cdagent: <what>" on stderr and abort: a library could not
+ * allocate (or failed as only out of memory makes it fail).
+ */
+void xalloc_fail(const char *what) __attribute__((noreturn));
 
 #endif

@@ -1,4 +1,4 @@
-/* pkcs7_signer: throwaway signers and signed messages for the dspec tests. */
+/* pkcs7_signer: throwaway signers and signed messages for unit tests. */
 #include "config.h"
 
 #include <stdio.h>
@@ -79,6 +79,16 @@ pkcs7_signer_free(struct pkcs7_signer *signer)
 	EVP_PKEY_free(signer->key);
 	X509_free(signer->cert);
 	free(signer);
+}
+
+void
+pkcs7_signer_append_cert(const struct pkcs7_signer *signer, const char *path)
+{
+	FILE *fp = fopen(path, "a");
+
+	if (fp == NULL || PEM_write_X509(fp, signer->cert) != 1 ||
+	    fclose(fp) != 0)
+		die("writing the certificate");
 }
 
 /* Apply the breakages of req to a freshly signed message. */

@@ -1,7 +1,7 @@
 /*
  * pkcs7_signer: test-only PKCS#7 fixtures made at run time with OpenSSL: a
  * throwaway signer (P-256 key, self-signed certificate) and signed
- * messages, intact or broken in chosen ways.  Only the dspec tests use it.
+ * messages, intact or broken in chosen ways (the dspec and crypto tests).
  */
 #ifndef CDAGENT_PKCS7_SIGNER_H
 #define CDAGENT_PKCS7_SIGNER_H
@@ -13,6 +13,9 @@ struct pkcs7_signer;
 /* A new key and a certificate for subject CN cn, serial 1, valid 1 hour. */
 struct pkcs7_signer *pkcs7_signer_new(const char *cn);
 void pkcs7_signer_free(struct pkcs7_signer *signer);
+/* Append the signer's certificate, PEM, to the file path; aborts on error. */
+void pkcs7_signer_append_cert(
+    const struct pkcs7_signer *signer, const char *path);
 
 #define PKCS7_SIGNER_PEM 0x1u	     /* PEM (-----BEGIN PKCS7-----), not DER */
 #define PKCS7_SIGNER_NO_CERTS 0x2u   /* leave the signer certificate out */

@@ -586,21 +586,63 @@ runas__missing_user__fails_naming_it(void **state)
 	hook_result_clear(&res);
 }
 
+/*
+ * The throwaway user of the runas test: made by its setup, removed by its
+ * teardown (also when an assertion fails).  Empty: not root, or no useradd.
+ */
+static char runas_user[32];
+
+static int
+setup_runas_user(void **state)
+{
+	char *cmd;
+	int rc;
+
+	runas_user[0] = '\0';
+	if (setup(state) != 0)
+		return -1;
+	if (geteuid() != 0 || access("/usr/sbin/useradd", X_OK) != 0)
+		return 0;
+	snprintf(runas_user, sizeof(runas_user), "cdtest%ld", (long)getpid());
+	cmd = xasprintf("/usr/sbin/useradd -M -d /tmp/%s -s /bin/sh %s",
+	    runas_user, runas_user);
+	rc = system(cmd);
+	free(cmd);
+	if (rc != 0) {
+		runas_user[0] = '\0';
+		teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown_runas_user(void **state)
+{
+	int rc = 0;
+
+	if (runas_user[0] != '\0') {
+		char *cmd = xasprintf("/usr/sbin/userdel %s", runas_user);
+
+		rc = system(cmd) == 0 ? 0 : -1;
+		free(cmd);
+		runas_user[0] = '\0';
+	}
+	teardown(state);
+	return rc;
+}
+
 static void
 runas__throwaway_user__uid_home_no_su(void **state)
 {
 	struct fx *f = *state;
 	struct hook_result res;
-	char user[32], *cmd, *text, *expect;
+	const char *user = runas_user;
+	char *text, *expect;
 	struct passwd *pw;
 
-	if (geteuid() != 0 || access("/usr/sbin/useradd", X_OK) != 0)
+	if (user[0] == '\0')
 		skip();
-	snprintf(user, sizeof(user), "cdtest%ld", (long)getpid());
-	cmd = xasprintf(
-	    "/usr/sbin/useradd -M -d /tmp/%s -s /bin/sh %s", user, user);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
 	pw = getpwnam(user);
 	assert_non_null(pw);
 	script(f->droot, "who.sh",
@@ -617,10 +659,7 @@ runas__throwaway_user__uid_home_no_su(void **state)
 	text = out_file(f, "who");
 	expect = xasprintf(
 	    "%ld /tmp/%s %s %s\n", (long)pw->pw_uid, user, user, user);
-	cmd = xasprintf("/usr/sbin/userdel %s", user);
-	assert_int_equal(system(cmd), 0);
 	assert_string_equal(text, expect);
-	free(cmd);
 	free(text);
 	free(expect);
 	hook_result_clear(&res);
@@ -960,7 +999,9 @@ main(void)
 		T(blue_green_rollback__block_traffic_from_most_recent),
 		T(event_without_scripts__noop_no_log),
 		T(runas__missing_user__fails_naming_it),
-		T(runas__throwaway_user__uid_home_no_su),
+		cmocka_unit_test_setup_teardown(
+		    runas__throwaway_user__uid_home_no_su, setup_runas_user,
+		    teardown_runas_user),
 		T(diagnostics__capped_and_valid_utf8),
 		T(tail__keeps_newest_within_limit),
 		T(text_utf8__invalid_replaced_nul_shown),

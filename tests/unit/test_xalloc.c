@@ -73,10 +73,63 @@ free_secret__null__is_noop(void **state)
 	xfree_secret_str(NULL);
 }
 
-static void
-free_secret_str__frees(void **state)
+/*
+ * free() is wrapped (-Wl,--wrap=free): the block at `watched` is copied
+ * into `seen` just before it is freed, so a test can see what was left in
+ * it.
+ */
+void __real_free(void *ptr);
+void __wrap_free(void *ptr);
+static const void *watched;
+static size_t watched_len;
+static unsigned char seen[64];
+static int watched_freed;
+
+void
+__wrap_free(void *ptr)
 {
-	xfree_secret_str(xstrdup("wJalrXUtnFEMI/K7MDENG"));
+	if (ptr != NULL && ptr == watched) {
+		memcpy(seen, ptr, watched_len);
+		watched_freed = 1;
+		watched = NULL;
+	}
+	__real_free(ptr);
+}
+
+static void
+watch(const void *ptr, size_t len)
+{
+	assert_true(len <= sizeof(seen));
+	memset(seen, 0xa5, sizeof(seen));
+	watched = ptr;
+	watched_len = len;
+	watched_freed = 0;
+}
+
+static void
+free_secret_str__wipes_then_frees(void **state)
+{
+	static const char secret[] = "wJalrXUtnFEMI/K7MDENG";
+	static const unsigned char zeros[sizeof(secret)];
+	char *s = xstrdup(secret);
+
+	watch(s, sizeof(secret));
+	xfree_secret_str(s);
+	assert_true(watched_freed);
+	assert_memory_equal(seen, zeros, sizeof(secret));
+}
+
+static void
+free_secret__wipes_len_bytes_then_frees(void **state)
+{
+	static const unsigned char zeros[24];
+	unsigned char *s = xmalloc(32);
+
+	memset(s, 'k', 32);
+	watch(s, 32);
+	xfree_secret(s, 24);
+	assert_true(watched_freed);
+	assert_memory_equal(seen, zeros, 24);
 }
 
 int
@@ -88,7 +141,8 @@ main(void)
 		cmocka_unit_test(zero_sizes__return_usable_pointers),
 		cmocka_unit_test(reallocarray__overflow__aborts),
 		cmocka_unit_test(free_secret__null__is_noop),
-		cmocka_unit_test(free_secret_str__frees),
+		cmocka_unit_test(free_secret_str__wipes_then_frees),
+		cmocka_unit_test(free_secret__wipes_len_bytes_then_frees),
 	};
 
 	return cmocka_run_group_tests_name("xalloc", tests, NULL, NULL);
