@@ -60,6 +60,11 @@ digits(const char **p)
  * %s argument longer than 2 * ERR_NAME_KEEP + 3 bytes shortened, so a long
  * name never pushes the reason out of the message.  Conversions are those
  * of printf (flags, width, precision, '*', length modifiers) but %n.
+ *
+ * One function of about 120 lines on purpose: it walks the format once,
+ * taking each argument from ap in the order the conversions ask for it; a
+ * va_list cannot be handed to helpers and used again portably, so the
+ * conversion parser and the argument fetch stay in one loop.
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"

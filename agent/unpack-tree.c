@@ -397,6 +397,34 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* The entry's owner on what base names (not followed), where allowed. */
+static int
+set_owner_at(const struct unpack_tree *tree, int parent_fd, const char *base,
+    const struct unpack_entry *entry, struct err *err)
+{
+	if (entry->owner_set && tree->may_chown &&
+	    fchownat(parent_fd, base, entry->uid, entry->gid,
+		AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "entry '%s': cannot set owner %lu:%lu",
+		    entry->name, (unsigned long)entry->uid,
+		    (unsigned long)entry->gid);
+	return 0;
+}
+
+/*
+ * After a create at base failed (errno set): the first time, with EEXIST,
+ * make room and return 0 to try again; else -1 with err set.
+ */
+static int
+retry_create(int tries, int parent_fd, const char *base,
+    const struct unpack_entry *entry, struct err *err)
+{
+	if (errno != EEXIST || tries > 0)
+		return err_sys(
+		    err, "entry '%s': cannot create it", entry->name);
+	return clear_slot(parent_fd, base, entry->name, err);
+}
+
 /* Copy a FILE entry's data into fd, keeping holes, within the limit. */
 static int
 copy_data(struct unpack_tree *tree, int fd, const struct unpack_entry *entry,
@@ -500,10 +528,7 @@ add_file(struct unpack_tree *tree, int parent_fd, const char *base,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			break;
-		if (errno != EEXIST || tries > 0)
-			return err_sys(
-			    err, "entry '%s': cannot create it", entry->name);
-		if (clear_slot(parent_fd, base, entry->name, err) < 0)
+		if (retry_create(tries, parent_fd, base, entry, err) < 0)
 			return -1;
 	}
 	if (entry->has_data_fd) {
@@ -564,12 +589,8 @@ add_dir(struct unpack_tree *tree, int parent_fd, const char *base,
 			    S_ISLNK(st.st_mode) ? "symbolic link" : "file");
 	}
 	record_dir(tree, tree->name, 1, entry);
-	if (entry->owner_set && tree->may_chown &&
-	    fchownat(parent_fd, base, entry->uid, entry->gid,
-		AT_SYMLINK_NOFOLLOW) < 0)
-		return err_sys(err, "entry '%s': cannot set owner %lu:%lu",
-		    entry->name, (unsigned long)entry->uid,
-		    (unsigned long)entry->gid);
+	if (set_owner_at(tree, parent_fd, base, entry, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -580,22 +601,15 @@ add_symlink(struct unpack_tree *tree, int parent_fd, const char *base,
 	for (int tries = 0;; tries++) {
 		if (symlinkat(entry->link_target, parent_fd, base) == 0)
 			break;
-		if (errno != EEXIST || tries > 0)
-			return err_sys(
-			    err, "entry '%s': cannot create it", entry->name);
-		if (clear_slot(parent_fd, base, entry->name, err) < 0)
+		if (retry_create(tries, parent_fd, base, entry, err) < 0)
 			return -1;
 	}
 	if (min_depth == 0 && tree->root_link == NULL) {
 		tree->root_link = xstrdup(entry->name);
 		tree->root_link_target = xstrdup(entry->link_target);
 	}
-	if (entry->owner_set && tree->may_chown &&
-	    fchownat(parent_fd, base, entry->uid, entry->gid,
-		AT_SYMLINK_NOFOLLOW) < 0)
-		return err_sys(err, "entry '%s': cannot set owner %lu:%lu",
-		    entry->name, (unsigned long)entry->uid,
-		    (unsigned long)entry->gid);
+	if (set_owner_at(tree, parent_fd, base, entry, err) < 0)
+		return -1;
 	if (entry->mtime_set) {
 		struct timespec ts[2] = { { 0, UTIME_OMIT }, entry->mtime };
 

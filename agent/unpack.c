@@ -389,6 +389,51 @@ check_bundle(
 	return 0;
 }
 
+/*
+ * The staging directory beside archive_dir (parent/.base.staging.XXXXXX,
+ * mode 0755), opened: its fd, or -1 with err set (*staging is NULL unless
+ * it was created).
+ */
+static int
+make_staging(
+    const char *parent, const char *base, char **staging, struct err *err)
+{
+	int fd;
+
+	*staging = xasprintf("%s/.%s.staging.XXXXXX", parent, base);
+	if (mkdtemp(*staging) == NULL) {
+		err_sys(err, "cannot create a staging directory in %s", parent);
+		free(*staging);
+		*staging = NULL;
+		return -1;
+	}
+	fd = open(*staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "cannot open %s", *staging);
+	if (fchmod(fd, 0755) < 0) {
+		err_sys(err, "cannot set mode 0755 on %s", *staging);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A symbolic link at the root would point outside once top is stripped. */
+static int
+check_root_link(struct unpack_tree *tree, const char *top, struct err *err)
+{
+	const char *link_target = NULL;
+	const char *link = unpack_tree_root_link(tree, &link_target);
+
+	if (link == NULL)
+		return 0;
+	return err_set(err, E_UNSAFE,
+	    "entry '%s': it is a symbolic link to '%s', which would lead "
+	    "outside the archive once the top directory '%s' is stripped; the "
+	    "bundle was rejected",
+	    link, link_target, top);
+}
+
 int
 unpack_bundle(const char *bundle_path, enum unpack_format format,
     const char *archive_dir, const struct unpack_opts *opts,
@@ -414,23 +459,8 @@ unpack_bundle(const char *bundle_path, enum unpack_format format,
 	if (check_bundle(bundle_path, format, err) < 0)
 		goto out;
 	parent = split_path(archive_dir, &base);
-	staging = xasprintf("%s/.%s.staging.XXXXXX", parent, base);
-	if (mkdtemp(staging) == NULL) {
-		err_sys(err, "cannot create a staging directory in %s", parent);
-		free(staging);
-		staging = NULL;
+	if ((root_fd = make_staging(parent, base, &staging, err)) < 0)
 		goto out;
-	}
-	root_fd =
-	    open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (root_fd < 0) {
-		err_sys(err, "cannot open %s", staging);
-		goto out;
-	}
-	if (fchmod(root_fd, 0755) < 0) {
-		err_sys(err, "cannot set mode 0755 on %s", staging);
-		goto out;
-	}
 	tree = unpack_tree_new(root_fd, bundle_path, opts);
 	if (format == UNPACK_DIRECTORY) {
 		if (copy_directory_bundle(bundle_path, tree, root_fd, err) < 0)
@@ -445,20 +475,8 @@ unpack_bundle(const char *bundle_path, enum unpack_format format,
 	    find_top_dir(
 		root_fd, opts->appspec_name, &top, &appspec_found, err) < 0)
 		goto out;
-	if (top != NULL) {
-		const char *link_target = NULL;
-		const char *link = unpack_tree_root_link(tree, &link_target);
-
-		if (link != NULL) {
-			err_set(err, E_UNSAFE,
-			    "entry '%s': it is a symbolic link to '%s', which "
-			    "would lead outside the archive once the top "
-			    "directory '%s' is stripped; the bundle was "
-			    "rejected",
-			    link, link_target, top);
-			goto out;
-		}
-	}
+	if (top != NULL && check_root_link(tree, top, err) < 0)
+		goto out;
 	if (unpack_tree_finish(tree, top, err) < 0)
 		goto out;
 	final_src =
