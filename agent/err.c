@@ -62,9 +62,10 @@ digits(const char **p)
  * of printf (flags, width, precision, '*', length modifiers) but %n.
  *
  * One function of about 120 lines on purpose: it walks the format once,
- * taking each argument from ap in the order the conversions ask for it; a
- * va_list cannot be handed to helpers and used again portably, so the
- * conversion parser and the argument fetch stay in one loop.
+ * taking each argument from ap in the order the conversions ask for it.
+ * Split, every helper would take the va_list by pointer and the type of
+ * each argument would be decided in one place and fetched in another; the
+ * conversion parser and the argument fetch read more safely as one loop.
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
